@@ -1,0 +1,221 @@
+//! # ryx: schema-per-tenant PostgreSQL for diesel
+//!
+//! Declare each table once with [`ryx_table!`]; choose the tenant's schema at
+//! run time, per statement, with [`in_schema`](prelude::InSchema::in_schema).
+//! Everything stays compile-time checked the way diesel is, and no session state
+//! (`search_path`) is ever changed, so scoped statements are safe on any pooled
+//! connection and behind PgBouncer in transaction mode.
+//!
+//! ```no_run
+//! use ryx::prelude::*;
+//!
+//! ryx::ryx_table! {
+//!     ms_posts (id) {
+//!         id -> Int8,
+//!         title -> Varchar,
+//!         views -> Int4,
+//!         active -> Bool,
+//!     }
+//! }
+//!
+//! #[derive(Queryable, Selectable, Debug)]
+//! #[diesel(table_name = ms_posts)]
+//! struct Post {
+//!     id: i64,
+//!     title: String,
+//!     views: i32,
+//!     active: bool,
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let mut conn = PgConnection::establish("postgres://postgres@127.0.0.1/test")?;
+//!     // SELECT .. FROM "tenant2"."ms_posts" WHERE .. ORDER BY ..
+//!     let posts: Vec<Post> = ms_posts::table
+//!         .in_schema("tenant2")
+//!         .filter(ms_posts::active.eq(true))
+//!         .filter(ms_posts::views.ge(100))
+//!         .order(ms_posts::views.desc())
+//!         .select(Post::as_select())
+//!         .load(&mut conn)?;
+//!
+//!     // INSERT INTO "tenant2"."ms_posts" ..
+//!     ryx::insert_into(ms_posts::table.in_schema("tenant2"))
+//!         .values((ms_posts::title.eq("hello"), ms_posts::views.eq(0), ms_posts::active.eq(true)))
+//!         .execute(&mut conn)?;
+//!     // UPDATE "tenant2"."ms_posts" SET .. WHERE ..
+//!     ryx::update(ms_posts::table.in_schema("tenant2"))
+//!         .filter(ms_posts::id.eq(7))
+//!         .set(ms_posts::views.eq(5))
+//!         .execute(&mut conn)?;
+//!     // DELETE FROM "tenant2"."ms_posts" WHERE ..
+//!     ryx::delete(ms_posts::table.in_schema("tenant2"))
+//!         .filter(ms_posts::active.eq(false))
+//!         .execute(&mut conn)?;
+//!     # let _ = posts;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Cargo features
+//!
+//! | feature    | default | what it enables |
+//! |------------|---------|-----------------|
+//! | `postgres` | yes     | diesel's `PgConnection`; schemas render as `"schema"."table"` |
+//! | `sqlite`   | yes     | diesel's `SqliteConnection` with a bundled SQLite (no system library); schemas are a no-op |
+//! | `mysql`    | no      | diesel's `MysqlConnection` (needs the MySQL/MariaDB client library); schemas are a no-op |
+//!
+//! ## Declaring tables
+//!
+//! [`ryx_table!`] takes diesel's `table!` syntax (without a static `schema.`
+//! prefix) and expands to a plain diesel `table!`, so everything diesel
+//! generates is there. A crate that uses it needs `diesel` among its own
+//! dependencies, as diesel's derives do. Tables that join are declared with
+//! one line, [`joinable!`]:
+//!
+//! ```
+//! ryx::ryx_table! { ms_authors (id) { id -> Int8, name -> Varchar, } }
+//! ryx::ryx_table! { ms_posts (id) { id -> Int8, author_id -> Int8, title -> Varchar, } }
+//! ryx::joinable!(ms_posts -> ms_authors (author_id));
+//! ```
+//!
+//! Tables that appear in one query without a foreign key between them (a
+//! subquery, say) are declared with [`allow_tables_to_appear_in_same_query!`].
+//!
+//! ## What is checked, and when
+//!
+//! - **At compile time**, as in diesel: columns belong to the tables in the
+//!   query, values have the column's type, inserts and changesets fit the table,
+//!   joins are declared. `SchemaScoped` does not implement diesel's `HasTable`,
+//!   so the diesel paths that would silently drop the schema
+//!   (`diesel::update(scoped.filter(..))`, `diesel::delete(..)` on a scoped
+//!   query, `save_changes`, `belonging_to`) do not compile: use [`insert_into`],
+//!   [`update`] and [`delete`]. A scoped table cannot be joined to an unscoped
+//!   one.
+//! - **When a statement is built** (by `load`, `execute`, ...): the schema name.
+//!   An empty name, one over 63 bytes (PostgreSQL would silently truncate it) or
+//!   one containing NUL is an error and no SQL is sent. Names are always quoted
+//!   with embedded quotes doubled, so `t"; DROP TABLE x; --` is just an odd,
+//!   harmless schema name. Validate up front with [`SchemaName`].
+//!
+//! `diesel::debug_query(&q).to_string()` panics when a statement cannot be built
+//! (its `Display` can only report `fmt::Error`); [`to_sql`] returns the error
+//! instead.
+//!
+//! ## Backends
+//!
+//! On PostgreSQL a scoped table renders as `"tenant1"."posts"`; column
+//! references stay `"posts"."id"`, which PostgreSQL resolves against that FROM
+//! item. SQLite and MySQL have no schemas: the same code runs there and the
+//! schema is ignored (after it is validated, so a bad name fails everywhere).
+//!
+//! ## The prepared-statement cache
+//!
+//! A scoped statement never has a static query id, so diesel caches it by its
+//! SQL text: one prepared statement per tenant and query shape per connection.
+//! With thousands of tenants, bound the cache
+//! (`conn.set_prepared_statement_cache_size(..)`) or recycle connections.
+//!
+//! ## How to read ryx's compile errors
+//!
+//! ryx errors are diesel errors about the *scoped* table
+//! `SchemaScoped<posts::table>`; read them as you would read diesel's about
+//! `posts::table`:
+//!
+//! - ``the trait `AppearsInFromClause<SchemaScoped<posts::table>>` is not
+//!   implemented for `users::table` `` or ``the trait bound `users::columns::name:
+//!   SelectableExpression<SchemaScoped<posts::table>>` is not satisfied``: a
+//!   column of another table in `filter`/`select`/`order`. Use a column of the
+//!   scoped table, or join the other table.
+//! - ``the trait `Insertable<posts::table>` is not implemented for `NewUser` ``:
+//!   the struct given to `values` was derived for another table.
+//! - ``the trait `AsChangeset` is not implemented`` / ``type mismatch resolving
+//!   `<.. as AsChangeset>::Target == posts::table` ``: `set` got a column or
+//!   changeset of another table.
+//! - ``the trait `AsExpression<Integer>` is not implemented for `&str` ``: a
+//!   value of the wrong type for the column.
+//! - ``the trait `JoinTo<SchemaScoped<..>>` is not implemented``: the tables are
+//!   not declared joinable (add [`joinable!`]), or one side is not scoped.
+//! - ``the trait `HasTable` is not implemented for `SchemaScoped<..>` `` or
+//!   ``the trait `IntoUpdateTarget` is not implemented``: a diesel write path
+//!   that would drop the schema; use `ryx::update` / `ryx::delete`.
+//! - ``.. cannot be scoped to a schema: it was not declared with
+//!   `ryx::ryx_table!` ``: `in_schema` on a diesel `table!`.
+
+#![warn(missing_docs)]
+
+pub use ryx_dsl::{
+    delete, insert_into, quote_identifier, to_sql, update, validate_schema_name,
+    IncompleteInsert, InSchema, InsertStatement, IntoSchemaName, LostSchema, NoReturning,
+    Returning, SchemaBackend, SchemaName, SchemaNameError, SchemaScoped, ScopableTable,
+    UpdateBuilder, MAX_SCHEMA_NAME_BYTES,
+};
+pub use ryx_macros::ryx_table;
+
+/// Migrations: table metadata, DDL and the per-schema runners.
+pub mod migrate {
+    pub use ryx_migrate::{ColumnState, ColumnType, ForeignKey, RyxTable, TableState};
+}
+
+/// diesel's prelude, plus what ryx adds ([`InSchema`]). Glob-import it.
+pub mod prelude {
+    pub use crate::migrate::RyxTable;
+    pub use diesel::prelude::*;
+    pub use ryx_dsl::InSchema;
+}
+
+/// Declares that `$child.$fk` references `$parent`'s primary key, so the two
+/// tables join (`posts.in_schema(s).inner_join(authors.in_schema(s))`) and may
+/// appear in the same query.
+///
+/// This is diesel's `joinable!` plus `allow_tables_to_appear_in_same_query!`
+/// for the pair, for both the plain and the scoped tables. Do not list the same
+/// pair again in [`allow_tables_to_appear_in_same_query!`].
+///
+/// ```
+/// ryx::ryx_table! { ms_authors (id) { id -> Int8, name -> Varchar, } }
+/// ryx::ryx_table! { ms_posts (id) { id -> Int8, author_id -> Int8, } }
+/// ryx::joinable!(ms_posts -> ms_authors (author_id));
+/// ```
+#[macro_export]
+macro_rules! joinable {
+    ($child:ident -> $parent:ident ($fk:ident)) => {
+        $crate::__private::diesel::joinable!($child -> $parent ($fk));
+        $crate::allow_tables_to_appear_in_same_query!($child, $parent);
+    };
+}
+
+/// Lets the listed tables appear in one query (joins, subqueries), plain or
+/// scoped: diesel's macro of the same name plus the impls for `SchemaScoped`.
+///
+/// ```
+/// ryx::ryx_table! { a (id) { id -> Int8, } }
+/// ryx::ryx_table! { b (id) { id -> Int8, } }
+/// ryx::ryx_table! { c (id) { id -> Int8, } }
+/// ryx::allow_tables_to_appear_in_same_query!(a, b, c);
+/// ```
+#[macro_export]
+macro_rules! allow_tables_to_appear_in_same_query {
+    ($left:ident, $($right:ident),+ $(,)?) => {
+        $(
+            $crate::__private::diesel::allow_tables_to_appear_in_same_query!($left, $right);
+            impl $crate::__private::diesel::query_source::TableNotEqual<$left::table>
+                for $crate::SchemaScoped<$right::table> {}
+            impl $crate::__private::diesel::query_source::TableNotEqual<$right::table>
+                for $crate::SchemaScoped<$left::table> {}
+            impl $crate::__private::diesel::query_source::TableNotEqual<$crate::SchemaScoped<$left::table>>
+                for $right::table {}
+            impl $crate::__private::diesel::query_source::TableNotEqual<$crate::SchemaScoped<$right::table>>
+                for $left::table {}
+        )+
+        $crate::allow_tables_to_appear_in_same_query!($($right),+);
+    };
+    ($last:ident $(,)?) => {};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! What generated code reaches: never depends on what the user imported.
+    pub use diesel;
+    pub use ryx_dsl::{SchemaScoped, ScopableTable};
+    pub use ryx_migrate::{ColumnState, ColumnType, RyxTable, TableState};
+}
