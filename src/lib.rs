@@ -144,10 +144,10 @@
 #![warn(missing_docs)]
 
 pub use ryx_dsl::{
-    delete, insert_into, quote_identifier, to_sql, update, validate_schema_name,
-    IncompleteInsert, InSchema, InsertStatement, IntoSchemaName, LostSchema, NoReturning,
-    Returning, SchemaBackend, SchemaName, SchemaNameError, SchemaScoped, ScopableTable,
-    UpdateBuilder, MAX_SCHEMA_NAME_BYTES,
+    delete, insert_into, quote_identifier, to_sql, update, validate_schema_name, InSchema,
+    IncompleteInsert, InsertStatement, IntoSchemaName, LostSchema, NoReturning, Returning,
+    SchemaBackend, SchemaName, SchemaNameError, SchemaScoped, ScopableTable, UpdateBuilder,
+    MAX_SCHEMA_NAME_BYTES,
 };
 pub use ryx_macros::ryx_table;
 

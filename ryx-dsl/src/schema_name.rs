@@ -30,7 +30,9 @@ pub enum SchemaNameError {
         len: usize,
     },
     /// The name contains a NUL character, which no PostgreSQL identifier can hold.
-    #[error("schema name {name:?} contains a NUL character, which PostgreSQL identifiers cannot hold")]
+    #[error(
+        "schema name {name:?} contains a NUL character, which PostgreSQL identifiers cannot hold"
+    )]
     ContainsNul {
         /// The refused name.
         name: String,

@@ -171,8 +171,7 @@ where
     Conn: Connection<Backend = diesel::sqlite::Sqlite>,
     T: ScopableTable,
     V: Insertable<T>,
-    diesel::query_builder::InsertStatement<T, V::Values>:
-        ExecuteDsl<Conn, diesel::sqlite::Sqlite>,
+    diesel::query_builder::InsertStatement<T, V::Values>: ExecuteDsl<Conn, diesel::sqlite::Sqlite>,
 {
     fn execute(query: Self, conn: &mut Conn) -> QueryResult<usize> {
         query.target.validate()?;
@@ -343,7 +342,9 @@ where
 ///
 /// Returns diesel's own `DeleteStatement`, so `.filter`, `.or_filter`,
 /// `.returning` and `.execute` work as usual.
-pub fn delete<T>(target: SchemaScoped<T>) -> DeleteStatement<SchemaScoped<T>, <T as IntoUpdateTarget>::WhereClause>
+pub fn delete<T>(
+    target: SchemaScoped<T>,
+) -> DeleteStatement<SchemaScoped<T>, <T as IntoUpdateTarget>::WhereClause>
 where
     T: ScopableTable + IntoUpdateTarget<Table = T>,
     SchemaScoped<T>: Table,

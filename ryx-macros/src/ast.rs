@@ -46,7 +46,9 @@ impl Parse for TableDecl {
         braced!(content in input);
         let columns = content.parse_terminated(ColumnDecl::parse, Token![,])?;
         if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the table's `{ .. }`: declare one table per `ryx_table!`"));
+            return Err(input.error(
+                "unexpected tokens after the table's `{ .. }`: declare one table per `ryx_table!`",
+            ));
         }
         Ok(TableDecl {
             uses,

@@ -63,7 +63,12 @@ fn read_sql_name(attr: &Attribute, slot: &mut Option<LitStr>) -> syn::Result<boo
     }
     let value: LitStr = match &attr.meta {
         syn::Meta::NameValue(nv) => syn::parse2(quote::ToTokens::to_token_stream(&nv.value))
-            .map_err(|_| syn::Error::new_spanned(&nv.value, "`sql_name` takes a string: `#[sql_name = \"name\"]`"))?,
+            .map_err(|_| {
+                syn::Error::new_spanned(
+                    &nv.value,
+                    "`sql_name` takes a string: `#[sql_name = \"name\"]`",
+                )
+            })?,
         other => {
             return Err(syn::Error::new_spanned(
                 other,
@@ -121,7 +126,10 @@ impl ColumnAttrs {
                 let lit: LitInt = match &attr.meta {
                     syn::Meta::NameValue(nv) => {
                         syn::parse2(quote::ToTokens::to_token_stream(&nv.value)).map_err(|_| {
-                            syn::Error::new_spanned(&nv.value, "`max_length` takes a whole number: `#[max_length = 255]`")
+                            syn::Error::new_spanned(
+                                &nv.value,
+                                "`max_length` takes a whole number: `#[max_length = 255]`",
+                            )
                         })?
                     }
                     other => {

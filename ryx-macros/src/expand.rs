@@ -24,12 +24,17 @@ fn expand(table: &Table) -> TokenStream {
     let uses = &table.decl.uses;
     let table_attrs = &table.attrs.passthrough;
     let primary_key = &table.primary_key;
-    let column_decls = table.decl.columns.iter().zip(&table.columns).map(|(decl, col)| {
-        let attrs = &col.attrs.passthrough;
-        let col_name = &decl.name;
-        let ty = &decl.ty;
-        quote! { #(#attrs)* #col_name -> #ty, }
-    });
+    let column_decls = table
+        .decl
+        .columns
+        .iter()
+        .zip(&table.columns)
+        .map(|(decl, col)| {
+            let attrs = &col.attrs.passthrough;
+            let col_name = &decl.name;
+            let ty = &decl.ty;
+            quote! { #(#attrs)* #col_name -> #ty, }
+        });
 
     let scoped = quote!(#ryx::SchemaScoped<#name::table>);
     let column_glue = table.columns.iter().map(|col| {
@@ -77,7 +82,9 @@ fn expand(table: &Table) -> TokenStream {
         let references = match &col.attrs.references {
             Some((t, c)) => {
                 let t = t.to_string();
-                let c = c.as_ref().map_or_else(|| "id".to_owned(), ToString::to_string);
+                let c = c
+                    .as_ref()
+                    .map_or_else(|| "id".to_owned(), ToString::to_string);
                 quote!(::core::option::Option::Some((#t, #c)))
             }
             None => quote!(::core::option::Option::None),

@@ -92,10 +92,7 @@ pub(crate) fn validate(decl: TableDecl) -> syn::Result<Table> {
         if !seen.insert(col.name.to_string()) {
             return Err(syn::Error::new_spanned(
                 &col.name,
-                format!(
-                    "duplicate column `{}` in table `{}`",
-                    col.name, decl.name
-                ),
+                format!("duplicate column `{}` in table `{}`", col.name, decl.name),
             ));
         }
         if col.name == decl.name {
@@ -122,7 +119,10 @@ pub(crate) fn validate(decl: TableDecl) -> syn::Result<Table> {
                 ));
             }
             max.base10_parse::<u32>().map_err(|_| {
-                syn::Error::new_spanned(max, "`max_length` must be a positive whole number that fits in 32 bits")
+                syn::Error::new_spanned(
+                    max,
+                    "`max_length` must be a positive whole number that fits in 32 bits",
+                )
             })?;
         }
         let sql_name = attrs
@@ -133,7 +133,14 @@ pub(crate) fn validate(decl: TableDecl) -> syn::Result<Table> {
         columns.push(Column {
             name: col.name.clone(),
             sql_name,
-            column_type: Ident::new(column_type, col.ty.path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span())),
+            column_type: Ident::new(
+                column_type,
+                col.ty
+                    .path
+                    .segments
+                    .last()
+                    .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span()),
+            ),
             nullable,
             attrs,
         });
@@ -274,7 +281,9 @@ mod tests {
 
     #[test]
     fn maps_types_and_nullability() -> syn::Result<()> {
-        let t = check("t (id) { id -> Int8, n -> Nullable<Varchar>, d -> diesel::sql_types::Timestamptz }")?;
+        let t = check(
+            "t (id) { id -> Int8, n -> Nullable<Varchar>, d -> diesel::sql_types::Timestamptz }",
+        )?;
         assert_eq!(t.columns[0].column_type, "BigInt");
         assert!(!t.columns[0].nullable);
         assert_eq!(t.columns[1].column_type, "Varchar");
@@ -298,11 +307,16 @@ mod tests {
         assert!(err("t (key) { id -> Int4 }").contains("primary key `key` is not a column"));
         assert!(err("t { x -> Int4 }").contains("no `id` column"));
         assert!(err("s.t { id -> Int4 }").contains("no static schema"));
-        assert!(err("t { id -> Int4, #[ryx(bogus)] x -> Int4 }").contains("unknown ryx column attribute `bogus`"));
-        assert!(err("t { id -> Int4, #[ryx(max_length = 3)] x -> Int4 }").contains("applies to `Varchar`"));
-        assert!(err("t { id -> Int4, #[ryx(unique, unique)] x -> Int4 }").contains("duplicate `unique`"));
+        assert!(err("t { id -> Int4, #[ryx(bogus)] x -> Int4 }")
+            .contains("unknown ryx column attribute `bogus`"));
+        assert!(err("t { id -> Int4, #[ryx(max_length = 3)] x -> Int4 }")
+            .contains("applies to `Varchar`"));
+        assert!(err("t { id -> Int4, #[ryx(unique, unique)] x -> Int4 }")
+            .contains("duplicate `unique`"));
         assert!(err("t { id -> Nullable<Int4> }").contains("cannot be `Nullable`"));
-        assert!(err("#[ryx(index)] t { id -> Int4 }").contains("unknown ryx table attribute `index`"));
+        assert!(
+            err("#[ryx(index)] t { id -> Int4 }").contains("unknown ryx table attribute `index`")
+        );
     }
 
     #[test]
@@ -316,7 +330,10 @@ mod tests {
         let a = &t.columns[1];
         assert_eq!(a.sql_name, "a_id");
         assert!(a.attrs.unique && a.attrs.index);
-        assert_eq!(a.attrs.default.as_ref().map(syn::LitStr::value).as_deref(), Some("0"));
+        assert_eq!(
+            a.attrs.default.as_ref().map(syn::LitStr::value).as_deref(),
+            Some("0")
+        );
         assert!(a.attrs.references.is_some());
         assert!(t.columns[2].attrs.max_length.is_some());
         // the diesel attributes stay for diesel's table!, the ryx one is removed
