@@ -129,7 +129,7 @@ fn hostile_unicode_and_boundary_names_work_on_real_postgres() -> QueryResult<()>
             .in_schema(name)
             .select(ms_authors::name)
             .load(&mut conn)?;
-        assert_eq!(&got, &[name.clone()], "schema {name:?}");
+        assert_eq!(got, std::slice::from_ref(name), "schema {name:?}");
         assert!(schema_exists(&mut conn, name)?);
     }
     Ok(())

@@ -1,10 +1,10 @@
 //! Procedural macros of [ryx](https://docs.rs/ryx): `ryx_table!`.
 //!
 //! This is an implementation crate; use the macro through `ryx::ryx_table!`.
-//! The pipeline follows thiserror and diesel_derives: [`ast`] parses the
+//! The pipeline follows thiserror and diesel_derives: `ast` parses the
 //! declaration into a typed tree that keeps the user's tokens for spans,
-//! [`valid`] checks every rule with an error that points at the mistake, and
-//! [`expand`] emits diesel's `table!`, the glue for `SchemaScoped` and the
+//! `valid` checks every rule with an error that points at the mistake, and
+//! `expand` emits diesel's `table!`, the glue for `SchemaScoped` and the
 //! table's metadata.
 
 #![warn(missing_docs)]

@@ -2,7 +2,7 @@
 //!
 //! A database that cannot be reached fails the test with a message saying how
 //! to start it: tests never skip silently (under `CI=true` or not).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod tables;
 

@@ -1,5 +1,5 @@
 //! The user's example tables (`ms_authors`, `ms_posts`) and their row types.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use diesel::prelude::*;
 
