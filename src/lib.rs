@@ -6,7 +6,7 @@
 //! (`search_path`) is ever changed, so scoped statements are safe on any pooled
 //! connection and behind PgBouncer in transaction mode.
 //!
-//! ```no_run
+//! ```
 //! use ryx::prelude::*;
 //!
 //! ryx::ryx_table! {
@@ -24,34 +24,48 @@
 //!     id: i64,
 //!     title: String,
 //!     views: i32,
-//!     active: bool,
 //! }
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let mut conn = PgConnection::establish("postgres://postgres@127.0.0.1/test")?;
-//!     // SELECT .. FROM "tenant2"."ms_posts" WHERE .. ORDER BY ..
-//!     let posts: Vec<Post> = ms_posts::table
-//!         .in_schema("tenant2")
-//!         .filter(ms_posts::active.eq(true))
-//!         .filter(ms_posts::views.ge(100))
-//!         .order(ms_posts::views.desc())
-//!         .select(Post::as_select())
-//!         .load(&mut conn)?;
+//!     // The same code runs on PgConnection (each tenant its own schema) and
+//!     // MysqlConnection; SQLite has no schemas, so there the schema is a no-op.
+//!     let mut conn = SqliteConnection::establish(":memory:")?;
+//!     diesel::sql_query(
+//!         "CREATE TABLE ms_posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL, \
+//!          views INTEGER NOT NULL, active BOOLEAN NOT NULL)",
+//!     )
+//!     .execute(&mut conn)?;
 //!
 //!     // INSERT INTO "tenant2"."ms_posts" ..
 //!     ryx::insert_into(ms_posts::table.in_schema("tenant2"))
-//!         .values((ms_posts::title.eq("hello"), ms_posts::views.eq(0), ms_posts::active.eq(true)))
+//!         .values(&vec![
+//!             (ms_posts::title.eq("hello"), ms_posts::views.eq(150), ms_posts::active.eq(true)),
+//!             (ms_posts::title.eq("draft"), ms_posts::views.eq(3), ms_posts::active.eq(false)),
+//!         ])
 //!         .execute(&mut conn)?;
 //!     // UPDATE "tenant2"."ms_posts" SET .. WHERE ..
 //!     ryx::update(ms_posts::table.in_schema("tenant2"))
-//!         .filter(ms_posts::id.eq(7))
-//!         .set(ms_posts::views.eq(5))
+//!         .filter(ms_posts::title.eq("hello"))
+//!         .set(ms_posts::views.eq(ms_posts::views + 1))
 //!         .execute(&mut conn)?;
+//!     // SELECT .. FROM "tenant2"."ms_posts" WHERE .. ORDER BY ..
+//!     let popular = ms_posts::table
+//!         .in_schema("tenant2")
+//!         .filter(ms_posts::active.eq(true))
+//!         .filter(ms_posts::views.ge(100))
+//!         .order(ms_posts::views.desc());
+//!     let posts: Vec<Post> = popular.clone().select(Post::as_select()).load(&mut conn)?;
+//!     assert_eq!(posts[0].views, 151);
 //!     // DELETE FROM "tenant2"."ms_posts" WHERE ..
 //!     ryx::delete(ms_posts::table.in_schema("tenant2"))
 //!         .filter(ms_posts::active.eq(false))
 //!         .execute(&mut conn)?;
-//!     # let _ = posts;
+//!
+//!     // What PostgreSQL would receive:
+//!     assert_eq!(
+//!         ryx::to_sql::<diesel::pg::Pg, _>(&popular.select(ms_posts::title))?,
+//!         r#"SELECT "ms_posts"."title" FROM "tenant2"."ms_posts" WHERE (("ms_posts"."active" = $1) AND ("ms_posts"."views" >= $2)) ORDER BY "ms_posts"."views" DESC"#
+//!     );
 //!     Ok(())
 //! }
 //! ```
@@ -150,6 +164,8 @@ pub use ryx_dsl::{
     MAX_SCHEMA_NAME_BYTES,
 };
 pub use ryx_macros::ryx_table;
+
+pub mod pool;
 
 /// Migrations: table metadata, DDL and the per-schema runners.
 pub mod migrate {

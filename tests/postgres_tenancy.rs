@@ -226,3 +226,34 @@ fn scoped_statements_work_through_an_r2d2_pool() -> Result<(), Box<dyn std::erro
     assert_eq!(search_path(&mut *pool.get()?)?, before);
     Ok(())
 }
+
+#[test]
+fn empty_search_path_pool_makes_a_forgotten_in_schema_fail(
+) -> Result<(), Box<dyn std::error::Error>> {
+    use diesel::r2d2::{ConnectionManager, Pool};
+    let mut setup = pg_connect();
+    let schemas = PgSchemas::with_tables(&mut setup, 1);
+    let t = &schemas.names[0];
+    let pool = Pool::builder()
+        .max_size(1)
+        .connection_customizer(Box::new(ryx::pool::EmptySearchPath))
+        .build(ConnectionManager::<PgConnection>::new(common::pg_url()))?;
+    let mut conn = pool.get()?;
+    assert_eq!(search_path(&mut conn)?, r#""""#);
+    // scoped statements are unaffected
+    ryx::insert_into(ms_authors::table.in_schema(t))
+        .values(ms_authors::name.eq("x"))
+        .execute(&mut conn)?;
+    let n: i64 = ms_authors::table
+        .in_schema(t)
+        .count()
+        .get_result(&mut conn)?;
+    assert_eq!(n, 1);
+    // an unscoped query fails loudly instead of reading some other schema
+    let err = ms_authors::table
+        .count()
+        .get_result::<i64>(&mut conn)
+        .expect_err("unscoped query must fail");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    Ok(())
+}
