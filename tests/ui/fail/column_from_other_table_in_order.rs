@@ -1,0 +1,29 @@
+// Ordering by a column of a table that is not in the FROM clause.
+use ryx::prelude::*;
+
+ryx::ryx_table! {
+    posts (id) {
+        id -> Int8,
+        author_id -> Int8,
+        title -> Varchar,
+        views -> Int4,
+    }
+}
+
+ryx::ryx_table! {
+    authors (id) {
+        id -> Int8,
+        name -> Varchar,
+    }
+}
+
+ryx::joinable!(posts -> authors (author_id));
+
+fn load(conn: &mut PgConnection) -> QueryResult<Vec<(i64, i64, String, i32)>> {
+    posts::table
+        .in_schema("t")
+        .order(authors::name.asc())
+        .load(conn)
+}
+
+fn main() {}

@@ -1,0 +1,29 @@
+// `filter` of a scoped update with a column of another table.
+use ryx::prelude::*;
+
+ryx::ryx_table! {
+    posts (id) {
+        id -> Int8,
+        author_id -> Int8,
+        title -> Varchar,
+        views -> Int4,
+    }
+}
+
+ryx::ryx_table! {
+    authors (id) {
+        id -> Int8,
+        name -> Varchar,
+    }
+}
+
+ryx::joinable!(posts -> authors (author_id));
+
+fn run(conn: &mut PgConnection) -> QueryResult<usize> {
+    ryx::update(posts::table.in_schema("t"))
+        .filter(authors::name.eq("alice"))
+        .set(posts::views.eq(0))
+        .execute(conn)
+}
+
+fn main() {}

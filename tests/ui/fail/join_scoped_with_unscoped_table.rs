@@ -1,0 +1,30 @@
+// A scoped table joined to an unscoped one: the join would read `public`'s rows.
+use ryx::prelude::*;
+
+ryx::ryx_table! {
+    posts (id) {
+        id -> Int8,
+        author_id -> Int8,
+        title -> Varchar,
+        views -> Int4,
+    }
+}
+
+ryx::ryx_table! {
+    authors (id) {
+        id -> Int8,
+        name -> Varchar,
+    }
+}
+
+ryx::joinable!(posts -> authors (author_id));
+
+fn load(conn: &mut PgConnection) -> QueryResult<Vec<(String, String)>> {
+    posts::table
+        .in_schema("t")
+        .inner_join(authors::table)
+        .select((posts::title, authors::name))
+        .load(conn)
+}
+
+fn main() {}
