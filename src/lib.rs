@@ -100,11 +100,21 @@
 //! - **At compile time**, as in diesel: columns belong to the tables in the
 //!   query, values have the column's type, inserts and changesets fit the table,
 //!   joins are declared. `SchemaScoped` does not implement diesel's `HasTable`,
-//!   so the diesel paths that would silently drop the schema
-//!   (`diesel::update(scoped.filter(..))`, `diesel::delete(..)` on a scoped
-//!   query, `save_changes`, `belonging_to`) do not compile: use [`insert_into`],
-//!   [`update`] and [`delete`]. A scoped table cannot be joined to an unscoped
-//!   one.
+//!   so diesel's write paths on a scoped table or query
+//!   (`diesel::update(scoped.filter(..))`, `diesel::delete(scoped)`,
+//!   `diesel::insert_into(scoped)`) do not compile: use [`insert_into`],
+//!   [`update`] and [`delete`]. `ryx::joinable!` joins of a scoped table with
+//!   an unscoped one do not compile either.
+//!
+//! What the compiler cannot see: **any plain `posts::table` in a query is
+//! unscoped** and goes wherever the connection's `search_path` points. That
+//! includes a subquery or `exists(..)` written on the plain table, a join
+//! with an explicit `.on(..)` to a plain table, an insert from a plain
+//! `select`, and diesel's `save_changes`/`belonging_to`, which always use the
+//! plain table. Scope every table in a tenant's statement, and give pooled
+//! PostgreSQL connections an empty `search_path`
+//! ([`pool::EmptySearchPath`]) so that a forgotten `.in_schema` fails with
+//! `relation "posts" does not exist` instead of reading another schema.
 //! - **When a statement is built** (by `load`, `execute`, ...): the schema name.
 //!   An empty name, one over 63 bytes (PostgreSQL would silently truncate it) or
 //!   one containing NUL is an error and no SQL is sent. Names are always quoted
@@ -156,6 +166,11 @@
 //!   `ryx::ryx_table!` ``: `in_schema` on a diesel `table!`.
 
 #![warn(missing_docs)]
+// Library code returns errors; only tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub use ryx_dsl::{
     delete, insert_into, quote_identifier, to_sql, update, validate_schema_name, InSchema,
@@ -167,9 +182,32 @@ pub use ryx_macros::ryx_table;
 
 pub mod pool;
 
-/// Migrations: table metadata, DDL and the per-schema runners.
+/// Migrations per schema: table metadata, DDL, the model- and file-driven
+/// runners and each schema's `ryx_migrations` history. See [`ryx_migrate`]'s docs.
+///
+/// ```
+/// use ryx::migrate::{Backend, DDLGenerator};
+///
+/// ryx::ryx_table! { ms_posts (id) { id -> Int8, title -> Varchar, } }
+/// use ryx::prelude::*;
+///
+/// let ddl = DDLGenerator::new(Backend::PostgreSQL).in_schema("tenant1");
+/// let sql = ddl.create_table(&ms_posts::table.table_state())?;
+/// assert_eq!(
+///     sql,
+///     r#"CREATE TABLE IF NOT EXISTS "tenant1"."ms_posts" ("id" BIGSERIAL PRIMARY KEY, "title" VARCHAR NOT NULL)"#
+/// );
+/// # Ok::<(), ryx::migrate::Error>(())
+/// ```
 pub mod migrate {
-    pub use ryx_migrate::{ColumnState, ColumnType, ForeignKey, RyxTable, TableState};
+    #[cfg(feature = "sqlite")]
+    pub use ryx_migrate::load_source;
+    pub use ryx_migrate::{
+        advisory_lock_key, index_name, load_dir, Applied, Backend, ColumnState, ColumnType,
+        DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow, LiveColumn,
+        MigrationBackend, MigrationConnection, MigrationFile, MigrationRunner, Planned, Report,
+        RyxTable, TableState, HISTORY_TABLE,
+    };
 }
 
 /// diesel's prelude, plus what ryx adds ([`InSchema`]). Glob-import it.

@@ -69,10 +69,12 @@ impl<T> SchemaScoped<T> {
 /// Marks a table declared with `ryx_table!`, whose generated glue lets
 /// [`SchemaScoped<Self>`] stand in diesel's type machinery.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be scoped to a schema: it was not declared with `ryx::ryx_table!`",
-    label = "`.in_schema(..)` needs a table declared with `ryx_table!`",
-    note = "declare the table with `ryx::ryx_table! {{ .. }}` instead of diesel's `table!`; \
-            the macro generates the glue `SchemaScoped<table>` needs"
+    message = "`.in_schema(..)` needs a table declared with `ryx::ryx_table!`, and `{Self}` is not one",
+    label = "not a `ryx_table!` table",
+    note = "call `.in_schema(..)` on the table itself, before `.filter`/`.select`/..: \
+            `posts::table.in_schema(\"t1\").filter(..)`",
+    note = "a table from diesel's `table!` cannot be scoped: declare it with `ryx::ryx_table! {{ .. }}`, \
+            which generates the glue `SchemaScoped<table>` needs"
 )]
 pub trait ScopableTable: Table + Copy + Default + 'static {}
 

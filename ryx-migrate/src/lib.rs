@@ -1,8 +1,61 @@
-//! Per-schema migrations for ryx: table metadata emitted by `ryx_table!`
-//! (this release), DDL generation and the migration runners (in progress).
+//! Per-schema migrations for [ryx](https://docs.rs/ryx): table metadata emitted
+//! by `ryx_table!`, DDL generation, model- and file-driven runners, and a
+//! `ryx_migrations` history table inside every schema.
+//!
+//! Everything is synchronous and takes any diesel connection of a supported
+//! backend (`PgConnection`, `MysqlConnection`, `SqliteConnection`, or an r2d2
+//! pooled one). Use it through `ryx::migrate`.
+//!
+//! | piece | what it does |
+//! |-------|--------------|
+//! | [`DDLGenerator`] | DDL as pure functions: `CREATE SCHEMA`, `CREATE TABLE`, indexes, ... |
+//! | [`MigrationRunner`] | models → database: creates the schema, missing tables, columns and indexes; reports drift |
+//! | [`FileRunner`] | diesel's migration folders (or `embed_migrations!`) → one schema, with rollback and dry runs |
+//! | [`Report`] | what a run applied, skipped, reverted, planned, and the drift it saw |
+//!
+//! ## Safety
+//!
+//! Each migration runs in its own transaction that first takes
+//! `pg_advisory_xact_lock` on a key derived from the schema name, *before*
+//! creating the schema or the history table (`CREATE .. IF NOT EXISTS` races
+//! without it). Concurrent runners on one schema wait for each other and apply
+//! each migration exactly once; a failed migration leaves nothing behind and
+//! no history row. On SQLite the transaction is `BEGIN IMMEDIATE`.
+//!
+//! **MySQL commits DDL implicitly**: a failing migration's earlier statements
+//! stay applied (no history row is written for it, so fix the migration to be
+//! re-runnable or repair by hand). ryx records history right after each
+//! migration and serialises runners with `GET_LOCK`.
 
 #![warn(missing_docs)]
+// Library code returns errors; only tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+mod apply;
+mod backend;
+mod checksum;
+mod conn;
+mod ddl;
+mod error;
+mod files;
 mod metadata;
+mod models;
+mod report;
+mod source;
 
+pub use crate::apply::MigrationConnection;
+pub use crate::backend::Backend;
+pub use crate::checksum::advisory_lock_key;
+pub use crate::conn::{HistoryRow, LiveColumn, MigrationBackend, HISTORY_TABLE};
+pub use crate::ddl::{index_name, DDLGenerator};
+pub use crate::error::Error;
+pub use crate::files::FileRunner;
 pub use crate::metadata::{ColumnState, ColumnType, ForeignKey, RyxTable, TableState};
+pub use crate::models::MigrationRunner;
+pub use crate::report::{Applied, Drift, Planned, Report};
+#[cfg(feature = "sqlite")]
+pub use crate::source::load_source;
+pub use crate::source::{load_dir, MigrationFile};

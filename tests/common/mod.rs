@@ -2,7 +2,7 @@
 //!
 //! A database that cannot be reached fails the test with a message saying how
 //! to start it: tests never skip silently (under `CI=true` or not).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code)]
 
 pub mod tables;
 
@@ -60,6 +60,13 @@ impl PgSchemas {
             }
         }
         PgSchemas { names }
+    }
+
+    /// Fresh names for schemas the test will create (through ryx), dropped at the end.
+    pub fn reserve(count: usize) -> Self {
+        PgSchemas {
+            names: (0..count).map(|_| unique_name("ryx_m")).collect(),
+        }
     }
 
     /// Registers a schema created by the test itself, so it is dropped too.
@@ -127,6 +134,13 @@ impl SqliteDb {
         (db, conn)
     }
 
+    /// A fresh, empty database file.
+    pub fn empty() -> Self {
+        SqliteDb {
+            path: std::env::temp_dir().join(format!("{}.sqlite3", unique_name("ryx_test"))),
+        }
+    }
+
     pub fn connect(&self) -> SqliteConnection {
         SqliteConnection::establish(&self.path.to_string_lossy()).expect("open sqlite file")
     }
@@ -147,6 +161,17 @@ pub struct MysqlDb {
 #[cfg(feature = "mysql")]
 impl MysqlDb {
     pub fn with_tables() -> (Self, MysqlConnection) {
+        let (db, mut conn) = Self::empty();
+        for sql in MYSQL_DDL {
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .expect("create mysql tables");
+        }
+        (db, conn)
+    }
+
+    /// A fresh, empty database.
+    pub fn empty() -> (Self, MysqlConnection) {
         let server = mysql_server_url();
         let mut admin = MysqlConnection::establish(&server).unwrap_or_else(|e| {
             panic!(
@@ -163,12 +188,7 @@ impl MysqlDb {
         .execute(&mut admin)
         .expect("create test database");
         let db = MysqlDb { name };
-        let mut conn = db.connect();
-        for sql in MYSQL_DDL {
-            diesel::sql_query(sql)
-                .execute(&mut conn)
-                .expect("create mysql tables");
-        }
+        let conn = db.connect();
         (db, conn)
     }
 

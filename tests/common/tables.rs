@@ -1,5 +1,5 @@
 //! The user's example tables (`ms_authors`, `ms_posts`) and their row types.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code)]
 
 use diesel::prelude::*;
 
@@ -13,8 +13,11 @@ ryx::ryx_table! {
 ryx::ryx_table! {
     ms_posts (id) {
         id -> Int8,
+        #[ryx(references = ms_authors, index)]
         author_id -> Int8,
+        #[max_length = 200]
         title -> Varchar,
+        #[ryx(default = "0")]
         views -> Int4,
         active -> Bool,
         created_at -> Timestamp,

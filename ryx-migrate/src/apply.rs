@@ -1,0 +1,293 @@
+//! Applying and reverting migrations in one schema: the part both runners share.
+
+use std::time::Instant;
+
+use diesel::connection::{Connection, LoadConnection};
+
+use crate::conn::{self, HistoryRow, MigrationBackend, TxError};
+use crate::error::Error;
+use crate::report::{Applied, Planned, Report};
+use crate::source::MigrationFile;
+
+/// The bounds every runner method puts on a connection.
+pub trait MigrationConnection: Connection<Backend = Self::DB> + LoadConnection + 'static {
+    /// The connection's backend.
+    type DB: MigrationBackend;
+}
+
+impl<C> MigrationConnection for C
+where
+    C: Connection + LoadConnection + 'static,
+    C::Backend: MigrationBackend,
+{
+    type DB = C::Backend;
+}
+
+/// A unit of work with a name, a checksum and its statements.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub(crate) name: String,
+    pub(crate) checksum: String,
+    pub(crate) origin: String,
+    /// Sent with `batch_execute`, in order.
+    pub(crate) up: Vec<String>,
+    pub(crate) down: Option<String>,
+    pub(crate) run_in_transaction: bool,
+    /// Unqualified names in it resolve in the target schema (files do; ryx's
+    /// generated DDL is qualified already).
+    pub(crate) scoped: bool,
+}
+
+impl From<&MigrationFile> for Step {
+    fn from(m: &MigrationFile) -> Self {
+        Step {
+            name: m.name.clone(),
+            checksum: m.checksum(),
+            origin: m.origin.clone(),
+            up: vec![m.up.clone()],
+            down: m.down.clone(),
+            run_in_transaction: m.run_in_transaction,
+            scoped: true,
+        }
+    }
+}
+
+pub(crate) fn db_error<'a>(
+    schema: &'a str,
+    action: &'static str,
+) -> impl FnOnce(diesel::result::Error) -> Error + 'a {
+    move |source| Error::Database {
+        schema: schema.to_owned(),
+        action,
+        source,
+    }
+}
+
+pub(crate) fn history<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+) -> Result<Vec<HistoryRow>, Error> {
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    C::DB::read_history(conn, schema).map_err(db_error(schema, "read the migration history"))
+}
+
+fn check_checksum(
+    schema: &str,
+    step: &Step,
+    row: &HistoryRow,
+    allow_changed: bool,
+) -> Result<(), Error> {
+    if !allow_changed && row.checksum != step.checksum {
+        return Err(Error::ChangedAfterApply {
+            schema: schema.to_owned(),
+            migration: step.name.clone(),
+            path: step.origin.clone(),
+            recorded: row.checksum.clone(),
+            current: step.checksum.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Options shared by the runners.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ApplyOptions {
+    pub(crate) atomic: bool,
+    pub(crate) allow_changed: bool,
+}
+
+/// The steps not yet applied, after checking the applied ones' checksums.
+pub(crate) fn pending<'s>(
+    schema: &str,
+    steps: &'s [Step],
+    history: &[HistoryRow],
+    opts: ApplyOptions,
+    report: &mut Report,
+) -> Result<Vec<&'s Step>, Error> {
+    let mut out = Vec::new();
+    for step in steps {
+        match history.iter().find(|row| row.name == step.name) {
+            Some(row) => {
+                check_checksum(schema, step, row, opts.allow_changed)?;
+                report.skipped.push(step.name.clone());
+            }
+            None => out.push(step),
+        }
+    }
+    Ok(out)
+}
+
+/// The statements a step sends, as a dry run shows them.
+pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planned {
+    let mut sql = Vec::with_capacity(step.up.len() + 1);
+    if step.scoped && step.run_in_transaction && DB::KIND.has_schemas() {
+        sql.push(format!(
+            "SET LOCAL search_path TO {}",
+            DB::KIND.quote(schema)
+        ));
+    }
+    sql.extend(step.up.iter().cloned());
+    Planned {
+        name: step.name.clone(),
+        sql,
+    }
+}
+
+/// Runs one step inside the current (locked) transaction, if it is still
+/// pending there: returns whether it ran.
+fn run_step<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    step: &Step,
+    opts: ApplyOptions,
+    report: &mut Report,
+) -> Result<(), TxError> {
+    conn::ensure_history::<C::DB, C>(conn, schema)?;
+    // Re-read under the lock: another runner may have applied it meanwhile.
+    let rows = C::DB::read_history(conn, schema)?;
+    if let Some(row) = rows.iter().find(|r| r.name == step.name) {
+        check_checksum(schema, step, row, opts.allow_changed)?;
+        report.skipped.push(step.name.clone());
+        return Ok(());
+    }
+    if step.scoped && step.run_in_transaction {
+        C::DB::scope_transaction(conn, schema)?;
+    }
+    let started = Instant::now();
+    for sql in &step.up {
+        conn.batch_execute(sql)?;
+    }
+    let duration = started.elapsed();
+    let ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+    // A model step may be re-applied after its table was dropped by hand.
+    C::DB::delete_history(conn, schema, &step.name)?;
+    C::DB::insert_history(conn, schema, &step.name, &step.checksum, ms)?;
+    report.applied.push(Applied {
+        name: step.name.clone(),
+        duration,
+    });
+    Ok(())
+}
+
+fn failed(schema: &str, step: &str, e: TxError, report: &Report) -> Error {
+    match e {
+        TxError::Ryx(e) => e,
+        TxError::Db(source) => Error::MigrationFailed {
+            schema: schema.to_owned(),
+            migration: step.to_owned(),
+            source,
+            report: Box::new(report.clone()),
+        },
+    }
+}
+
+/// Applies `steps` in order, each in its own locked transaction (or all in one
+/// with `atomic`), skipping the applied ones.
+pub(crate) fn apply<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    steps: &[Step],
+    opts: ApplyOptions,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let rows = history(conn, schema)?;
+    let mut scratch = Report::new(schema);
+    let todo = pending(schema, steps, &rows, opts, &mut scratch)?;
+    report.skipped.extend(scratch.skipped);
+    if todo.is_empty() {
+        return Ok(());
+    }
+    if opts.atomic {
+        if let Some(step) = todo.iter().find(|s| !s.run_in_transaction) {
+            return Err(Error::InvalidMigration {
+                path: step.origin.clone().into(),
+                reason: "it runs outside a transaction (run_in_transaction = false), which `atomic` cannot include".into(),
+            });
+        }
+        let before = report.clone();
+        let mut current = String::new();
+        let result = C::DB::locked(conn, schema, true, |conn| {
+            for step in &todo {
+                current.clone_from(&step.name);
+                run_step(conn, schema, step, opts, report)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            // Nothing of the atomic run stays: report only what was there before.
+            let e = failed(schema, &current, e, &before);
+            *report = before;
+            return Err(e);
+        }
+        return Ok(());
+    }
+    for step in todo {
+        let before = report.clone();
+        let result = C::DB::locked(conn, schema, step.run_in_transaction, |conn| {
+            run_step(conn, schema, step, opts, report)
+        });
+        if let Err(e) = result {
+            *report = before;
+            return Err(failed(schema, &step.name, e, report));
+        }
+    }
+    Ok(())
+}
+
+/// Reverts the last `count` applied steps (newest first) that have a `down`.
+pub(crate) fn revert<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    steps: &[Step],
+    count: usize,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let rows = history(conn, schema)?;
+    let mut applied: Vec<&HistoryRow> = rows
+        .iter()
+        .filter(|r| !r.name.starts_with("model:"))
+        .collect();
+    applied.sort_by(|a, b| b.name.cmp(&a.name));
+    if count > applied.len() {
+        return Err(Error::RollbackTooFar {
+            schema: schema.to_owned(),
+            requested: count,
+            applied: applied.len(),
+        });
+    }
+    for row in applied.into_iter().take(count) {
+        let step = steps.iter().find(|s| s.name == row.name).ok_or_else(|| Error::CannotRollBack {
+            schema: schema.to_owned(),
+            migration: row.name.clone(),
+            reason: "it is applied but not among this runner's migrations: point the runner at the folder that has it".into(),
+        })?;
+        let down = step.down.as_deref().ok_or_else(|| Error::CannotRollBack {
+            schema: schema.to_owned(),
+            migration: row.name.clone(),
+            reason: format!("it has no down.sql ({})", step.origin),
+        })?;
+        let before = report.clone();
+        let result = C::DB::locked(conn, schema, step.run_in_transaction, |conn| {
+            let still = C::DB::read_history(conn, schema)?;
+            if !still.iter().any(|r| r.name == step.name) {
+                return Ok(());
+            }
+            if step.scoped && step.run_in_transaction {
+                C::DB::scope_transaction(conn, schema)?;
+            }
+            let started = Instant::now();
+            conn.batch_execute(down)?;
+            C::DB::delete_history(conn, schema, &step.name)?;
+            report.reverted.push(Applied {
+                name: step.name.clone(),
+                duration: started.elapsed(),
+            });
+            Ok(())
+        });
+        if let Err(e) = result {
+            *report = before;
+            return Err(failed(schema, &step.name, e, report));
+        }
+    }
+    Ok(())
+}

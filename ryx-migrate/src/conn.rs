@@ -1,0 +1,553 @@
+//! What the runners need from each backend: catalog reads with bound
+//! parameters, the per-schema history table, and locked transactions.
+
+use diesel::connection::{Connection, LoadConnection};
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+
+use crate::backend::Backend;
+
+/// The history table's name, inside each schema.
+pub const HISTORY_TABLE: &str = "ryx_migrations";
+
+/// A row of a schema's `ryx_migrations`.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct HistoryRow {
+    /// The migration's name.
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// SHA-256 of its text when it was applied.
+    #[diesel(sql_type = Text)]
+    pub checksum: String,
+    /// When it was applied (as the database prints it).
+    #[diesel(sql_type = Text)]
+    pub applied_at: String,
+    /// How long it ran, in milliseconds.
+    #[diesel(sql_type = BigInt)]
+    pub execution_ms: i64,
+}
+
+/// A live column, read from the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct LiveColumn {
+    /// Its name.
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// Its type as the catalog spells it.
+    #[diesel(sql_type = Text)]
+    pub data_type: String,
+    /// Whether it accepts NULL.
+    #[diesel(sql_type = Bool)]
+    pub nullable: bool,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Failure inside a locked transaction: the database's, or ryx's own. Internal.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum TxError {
+    /// The database refused a statement.
+    Db(diesel::result::Error),
+    /// ryx refused to go on.
+    Ryx(crate::Error),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl From<crate::Error> for TxError {
+    fn from(e: crate::Error) -> Self {
+        TxError::Ryx(e)
+    }
+}
+
+/// A diesel backend ryx can migrate: PostgreSQL, MySQL/MariaDB or SQLite.
+///
+/// Implemented for diesel's `Pg`, `Mysql` and `Sqlite`; the runners accept any
+/// connection of these backends (`PgConnection`, r2d2's pooled connections, ..).
+#[diagnostic::on_unimplemented(
+    message = "ryx cannot migrate a `{Self}` database",
+    note = "ryx migrates PostgreSQL, MySQL/MariaDB and SQLite; enable the matching cargo feature of `ryx`"
+)]
+pub trait MigrationBackend: diesel::backend::Backend + Sized {
+    /// Which backend this is.
+    const KIND: Backend;
+
+    /// The modelled tables that exist in `schema`.
+    #[doc(hidden)]
+    fn live_tables<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// The columns of `schema.table`, in order.
+    #[doc(hidden)]
+    fn live_columns<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<LiveColumn>>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// The index names of `schema.table`.
+    #[doc(hidden)]
+    fn live_indexes<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// Runs `f` under the schema's migration lock: inside one transaction that
+    /// holds `pg_advisory_xact_lock` (PostgreSQL), `BEGIN IMMEDIATE` (SQLite), or
+    /// `GET_LOCK` around a transaction (MySQL). With `transactional == false`
+    /// the lock is held but no transaction is opened.
+    #[doc(hidden)]
+    fn locked<C, T>(
+        conn: &mut C,
+        schema: &str,
+        transactional: bool,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// Makes unqualified names in the current transaction resolve in `schema`
+    /// (PostgreSQL: `set_config('search_path', .., true)`, i.e. `SET LOCAL`).
+    #[doc(hidden)]
+    fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// Bind placeholder `n` (1-based).
+    #[doc(hidden)]
+    fn placeholder(n: usize) -> String;
+
+    /// Readies a connection for a runner (SQLite: wait up to 60 s for another
+    /// writer instead of failing with "database is locked").
+    #[doc(hidden)]
+    fn prepare<C>(conn: &mut C) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = conn;
+        Ok(())
+    }
+
+    /// The schema's history, oldest name first; empty without a history table.
+    #[doc(hidden)]
+    fn read_history<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<HistoryRow>>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// Records an applied migration.
+    #[doc(hidden)]
+    fn insert_history<C>(
+        conn: &mut C,
+        schema: &str,
+        name: &str,
+        checksum: &str,
+        execution_ms: i64,
+    ) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// Forgets a migration (rollback).
+    #[doc(hidden)]
+    fn delete_history<C>(conn: &mut C, schema: &str, name: &str) -> QueryResult<usize>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+}
+
+/// The history methods of a backend, spelled once for the concrete backends
+/// (diesel's raw-SQL queries cannot be written generically over backends).
+macro_rules! history_methods {
+    () => {
+        fn read_history<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<HistoryRow>>
+        where
+            C: Connection<Backend = Self> + LoadConnection,
+        {
+            if !Self::live_tables(conn, schema)?
+                .iter()
+                .any(|t| t == HISTORY_TABLE)
+            {
+                return Ok(Vec::new());
+            }
+            let applied_at = match Self::KIND {
+                Backend::PostgreSQL => "CAST(applied_at AS TEXT)",
+                Backend::MySQL => "CAST(applied_at AS CHAR)",
+                Backend::SQLite => "applied_at",
+            };
+            diesel::sql_query(format!(
+                "SELECT name, checksum, {applied_at} AS applied_at, execution_ms FROM {} ORDER BY name",
+                history_table(Self::KIND, schema)
+            ))
+            .load(conn)
+        }
+
+        fn insert_history<C>(
+            conn: &mut C,
+            schema: &str,
+            name: &str,
+            checksum: &str,
+            execution_ms: i64,
+        ) -> QueryResult<()>
+        where
+            C: Connection<Backend = Self> + LoadConnection,
+        {
+            diesel::sql_query(format!(
+                "INSERT INTO {} (name, checksum, execution_ms) VALUES ({}, {}, {})",
+                history_table(Self::KIND, schema),
+                Self::placeholder(1),
+                Self::placeholder(2),
+                Self::placeholder(3)
+            ))
+            .bind::<Text, _>(name.to_owned())
+            .bind::<Text, _>(checksum.to_owned())
+            .bind::<BigInt, _>(execution_ms)
+            .execute(conn)
+            .map(|_| ())
+        }
+
+        fn delete_history<C>(conn: &mut C, schema: &str, name: &str) -> QueryResult<usize>
+        where
+            C: Connection<Backend = Self> + LoadConnection,
+        {
+            diesel::sql_query(format!(
+                "DELETE FROM {} WHERE name = {}",
+                history_table(Self::KIND, schema),
+                Self::placeholder(1)
+            ))
+            .bind::<Text, _>(name.to_owned())
+            .execute(conn)
+        }
+    };
+}
+
+fn history_table(kind: Backend, schema: &str) -> String {
+    kind.qualify(Some(schema), HISTORY_TABLE)
+}
+
+/// `CREATE SCHEMA IF NOT EXISTS` (PostgreSQL) and the history table. Called
+/// under the schema's lock, so concurrent runners cannot race on the catalog.
+pub(crate) fn ensure_history<DB, C>(conn: &mut C, schema: &str) -> QueryResult<()>
+where
+    DB: MigrationBackend,
+    C: Connection<Backend = DB> + LoadConnection,
+{
+    let kind = DB::KIND;
+    if kind.has_schemas() {
+        conn.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            kind.quote(schema)
+        ))?;
+    }
+    let applied_at = match kind {
+        Backend::PostgreSQL => "TIMESTAMPTZ NOT NULL DEFAULT now()",
+        Backend::MySQL => "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
+        Backend::SQLite => "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+    };
+    conn.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (name VARCHAR(255) NOT NULL PRIMARY KEY, \
+         checksum VARCHAR(64) NOT NULL, applied_at {applied_at}, execution_ms BIGINT NOT NULL)",
+        history_table(kind, schema)
+    ))
+}
+
+/// Loads a one-column `name` query as strings.
+macro_rules! load_names {
+    ($conn:expr, $query:expr) => {
+        $query
+            .load::<Name>($conn)
+            .map(|rows| rows.into_iter().map(|n| n.name).collect::<Vec<String>>())
+    };
+}
+
+#[cfg(feature = "postgres")]
+impl MigrationBackend for diesel::pg::Pg {
+    const KIND: Backend = Backend::PostgreSQL;
+
+    fn live_tables<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // pg_catalog stays fast with 100k+ tables; information_schema does not.
+        let q = diesel::sql_query(
+            "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned());
+        load_names!(conn, q)
+    }
+
+    fn live_columns<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<LiveColumn>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        diesel::sql_query(
+            "SELECT a.attname::text AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type, \
+             NOT a.attnotnull AS nullable FROM pg_catalog.pg_attribute a \
+             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum",
+        )
+        .bind::<Text, _>(schema.to_owned())
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
+    }
+
+    fn live_indexes<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT i.relname::text AS name FROM pg_catalog.pg_index x \
+             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_catalog.pg_class t ON t.oid = x.indrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+             WHERE n.nspname = $1 AND t.relname = $2 ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned())
+        .bind::<Text, _>(table.to_owned());
+        load_names!(conn, q)
+    }
+
+    fn locked<C, T>(
+        conn: &mut C,
+        schema: &str,
+        transactional: bool,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let key = crate::checksum::advisory_lock_key(schema);
+        if transactional {
+            conn.transaction(|conn| {
+                // Taken before anything touches the catalog: CREATE SCHEMA/TABLE
+                // IF NOT EXISTS race with each other without it.
+                diesel::sql_query("SELECT pg_catalog.pg_advisory_xact_lock($1)")
+                    .bind::<BigInt, _>(key)
+                    .execute(conn)?;
+                f(conn)
+            })
+        } else {
+            diesel::sql_query("SELECT pg_catalog.pg_advisory_lock($1)")
+                .bind::<BigInt, _>(key)
+                .execute(conn)?;
+            let result = f(conn);
+            let unlocked = diesel::sql_query("SELECT pg_catalog.pg_advisory_unlock($1)")
+                .bind::<BigInt, _>(key)
+                .execute(conn);
+            let value = result?;
+            unlocked?;
+            Ok(value)
+        }
+    }
+
+    fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // SET LOCAL, with the (quoted) schema passed as a bound value.
+        diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, true)")
+            .bind::<Text, _>(Backend::PostgreSQL.quote(schema))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    fn placeholder(n: usize) -> String {
+        format!("${n}")
+    }
+
+    history_methods!();
+}
+
+#[cfg(feature = "sqlite")]
+impl MigrationBackend for diesel::sqlite::Sqlite {
+    const KIND: Backend = Backend::SQLite;
+
+    fn prepare<C>(conn: &mut C) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // SQLite has one writer at a time: wait for it rather than fail.
+        conn.batch_execute("PRAGMA busy_timeout = 60000")
+    }
+
+    fn live_tables<C>(conn: &mut C, _schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .into_boxed();
+        load_names!(conn, q)
+    }
+
+    fn live_columns<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<LiveColumn>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        diesel::sql_query(
+            "SELECT name, type AS data_type, (\"notnull\" = 0 AND pk = 0) AS nullable \
+             FROM pragma_table_info(?) ORDER BY cid",
+        )
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
+    }
+
+    fn live_indexes<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query("SELECT name FROM pragma_index_list(?) ORDER BY name")
+            .into_boxed()
+            .bind::<Text, _>(table.to_owned());
+        load_names!(conn, q)
+    }
+
+    fn locked<C, T>(
+        conn: &mut C,
+        _schema: &str,
+        transactional: bool,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        Self::prepare(conn)?;
+        if !transactional {
+            return f(conn);
+        }
+        // IMMEDIATE takes the write lock up front, so two runners cannot both
+        // read the history and then both try to write.
+        conn.batch_execute("BEGIN IMMEDIATE")?;
+        match f(conn) {
+            Ok(value) => match conn.batch_execute("COMMIT") {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn scope_transaction<C>(_conn: &mut C, _schema: &str) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        Ok(())
+    }
+
+    fn placeholder(_n: usize) -> String {
+        "?".to_owned()
+    }
+
+    history_methods!();
+}
+
+#[cfg(feature = "mysql")]
+impl MigrationBackend for diesel::mysql::Mysql {
+    const KIND: Backend = Backend::MySQL;
+
+    fn live_tables<C>(conn: &mut C, _schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables \
+             WHERE table_schema = DATABASE() ORDER BY 1",
+        )
+        .into_boxed();
+        load_names!(conn, q)
+    }
+
+    fn live_columns<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<LiveColumn>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        diesel::sql_query(
+            "SELECT CAST(column_name AS CHAR) AS name, CAST(column_type AS CHAR) AS data_type, \
+             is_nullable = 'YES' AS nullable FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
+        )
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
+    }
+
+    fn live_indexes<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT DISTINCT CAST(index_name AS CHAR) AS name FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(table.to_owned());
+        load_names!(conn, q)
+    }
+
+    fn locked<C, T>(
+        conn: &mut C,
+        _schema: &str,
+        transactional: bool,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // One database is one "schema" on MySQL: lock it by name, session-wide,
+        // released right after. (MySQL commits DDL implicitly, so the
+        // transaction only protects the history row.)
+        #[derive(QueryableByName)]
+        struct Got {
+            #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+            got: Option<i64>,
+        }
+        let got: Got = diesel::sql_query(
+            "SELECT CAST(GET_LOCK(CONCAT('ryx-migrate:', DATABASE()), 600) AS SIGNED) AS got",
+        )
+        .get_result(conn)?;
+        if got.got != Some(1) {
+            return Err(TxError::Db(diesel::result::Error::QueryBuilderError(
+                "timed out after 600 s waiting for another ryx runner's migration lock".into(),
+            )));
+        }
+        let result = if transactional {
+            conn.transaction(f)
+        } else {
+            f(conn)
+        };
+        let released =
+            diesel::sql_query("DO RELEASE_LOCK(CONCAT('ryx-migrate:', DATABASE()))").execute(conn);
+        let value = result?;
+        released?;
+        Ok(value)
+    }
+
+    fn scope_transaction<C>(_conn: &mut C, _schema: &str) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        Ok(())
+    }
+
+    fn placeholder(_n: usize) -> String {
+        "?".to_owned()
+    }
+
+    history_methods!();
+}

@@ -1,0 +1,134 @@
+//! The migration side's errors.
+
+use std::path::PathBuf;
+
+use ryx_dsl::SchemaNameError;
+
+use crate::report::Report;
+
+/// What can go wrong while generating DDL or migrating a schema.
+///
+/// Every variant says what to do; the underlying cause is in
+/// [`source()`](std::error::Error::source), not repeated in the message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A schema name was refused before any SQL was built (empty, over 63 bytes,
+    /// containing NUL, or `pg_`-prefixed for `CREATE SCHEMA`).
+    #[error("invalid schema name")]
+    InvalidSchemaName(#[from] SchemaNameError),
+
+    /// A table's metadata cannot be turned into DDL for this backend.
+    #[error("table `{table}` cannot be created: {reason}")]
+    InvalidTable {
+        /// The table's SQL name.
+        table: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Reading the catalog or the history table failed (before any migration ran).
+    #[error(
+        "could not {action} in schema `{schema}`: check the connection and the user's privileges"
+    )]
+    Database {
+        /// The schema being inspected.
+        schema: String,
+        /// What ryx was doing.
+        action: &'static str,
+        /// The database's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+
+    /// A migration failed. Its transaction was rolled back (on PostgreSQL and
+    /// SQLite: nothing of it is left, and no history row was written); the
+    /// migrations applied before it stay applied and are listed in `report`.
+    #[error("migration `{migration}` failed in schema `{schema}`; nothing of it was recorded (fix it and run again)")]
+    MigrationFailed {
+        /// The schema being migrated.
+        schema: String,
+        /// The migration's name.
+        migration: String,
+        /// The database's error.
+        #[source]
+        source: diesel::result::Error,
+        /// What was applied before the failure.
+        report: Box<Report>,
+    },
+
+    /// A migration was edited after it was applied to this schema.
+    #[error(
+        "migration `{migration}` ({path}) was changed after it was applied to schema `{schema}` \
+         (recorded checksum {recorded}, now {current}): restore the applied version and add a new \
+         migration for the change, or allow it with `allow_changed(true)`"
+    )]
+    ChangedAfterApply {
+        /// The schema whose history records the migration.
+        schema: String,
+        /// The migration's name.
+        migration: String,
+        /// Where the migration came from.
+        path: String,
+        /// The checksum in the schema's history.
+        recorded: String,
+        /// The checksum of the migration as it is now.
+        current: String,
+    },
+
+    /// The migrations folder is missing or unreadable.
+    #[error("cannot read the migrations folder {}: create it or point `migrations_dir` at it", path.display())]
+    MigrationsDir {
+        /// The folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A migration folder is malformed.
+    #[error("invalid migration {}: {reason}", path.display())]
+    InvalidMigration {
+        /// The migration's folder.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A rollback asked for more migrations than the schema has applied.
+    #[error("cannot roll back {requested} migration(s) in schema `{schema}`: only {applied} applied; ask for at most {applied}")]
+    RollbackTooFar {
+        /// The schema.
+        schema: String,
+        /// How many were asked for.
+        requested: usize,
+        /// How many are applied.
+        applied: usize,
+    },
+
+    /// A migration to roll back has no `down.sql`, or is applied but no longer
+    /// among the sources.
+    #[error("cannot roll back `{migration}` in schema `{schema}`: {reason}")]
+    CannotRollBack {
+        /// The schema.
+        schema: String,
+        /// The migration's name.
+        migration: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// Loading migrations from a `diesel_migrations` source failed.
+    #[error("cannot load migrations from the embedded source: {0}")]
+    Source(String),
+}
+
+impl Error {
+    /// The report of what was applied before a failure, if this is one.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            Error::MigrationFailed { report, .. } => Some(report),
+            _ => None,
+        }
+    }
+}

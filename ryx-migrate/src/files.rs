@@ -1,0 +1,246 @@
+//! File-driven migrations: diesel's migration folders, per schema.
+
+use std::path::PathBuf;
+
+use crate::apply::{self, db_error, ApplyOptions, MigrationConnection, Step};
+use crate::conn::MigrationBackend;
+use crate::ddl::DDLGenerator;
+use crate::error::Error;
+use crate::metadata::{RyxTable, TableState};
+use crate::models::compare_column;
+use crate::report::{Drift, Report};
+use crate::source::{self, MigrationFile};
+
+/// Where a [`FileRunner`]'s migrations come from.
+#[derive(Debug, Clone)]
+enum Source {
+    Dir(PathBuf),
+    Loaded(Vec<MigrationFile>),
+}
+
+/// Applies diesel-style migration folders (`migrations/<version>_<name>/{up.sql,
+/// down.sql, metadata.toml}`) to one schema, and rolls them back.
+///
+/// - Each migration runs in its own transaction holding the schema's advisory
+///   lock (PostgreSQL; `BEGIN IMMEDIATE` on SQLite), with `SET LOCAL
+///   search_path` to the schema, so unqualified names in the files land in the
+///   schema. `run_in_transaction = false` migrations run outside a
+///   transaction, under a session advisory lock, and must qualify their names.
+/// - What is applied is recorded in the schema's own `ryx_migrations` with a
+///   checksum; a migration edited after it was applied is an error.
+/// - A failing migration leaves nothing behind and writes no history row.
+///
+/// ```no_run
+/// # use ryx_migrate::FileRunner;
+/// # fn f(conn: &mut diesel::PgConnection) -> Result<(), ryx_migrate::Error> {
+/// let report = FileRunner::new().migrations_dir("migrations").schema("tenant1").run(conn)?;
+/// FileRunner::new().migrations_dir("migrations").schema("tenant1").rollback(conn, 1)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a runner does nothing until `.run(..)` is called"]
+pub struct FileRunner {
+    source: Source,
+    schema: Option<String>,
+    models: Vec<TableState>,
+    atomic: bool,
+    allow_changed: bool,
+    dry_run: bool,
+}
+
+impl Default for FileRunner {
+    fn default() -> Self {
+        FileRunner {
+            source: Source::Dir(PathBuf::from("migrations")),
+            schema: None,
+            models: Vec::new(),
+            atomic: false,
+            allow_changed: false,
+            dry_run: false,
+        }
+    }
+}
+
+impl FileRunner {
+    /// A runner for `./migrations`, the `public` schema.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The migrations folder (default `migrations`).
+    pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.source = Source::Dir(dir.into());
+        self
+    }
+
+    /// Migrations from a `diesel_migrations` source, e.g.
+    /// `const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");`.
+    #[cfg(feature = "sqlite")]
+    pub fn embedded<S>(mut self, source: &S) -> Result<Self, Error>
+    where
+        S: diesel::migration::MigrationSource<diesel::sqlite::Sqlite> + ?Sized,
+    {
+        self.source = Source::Loaded(source::load_source(source)?);
+        Ok(self)
+    }
+
+    /// Migrations already loaded (see [`load_dir`](crate::load_dir)).
+    pub fn migrations(mut self, migrations: Vec<MigrationFile>) -> Self {
+        self.source = Source::Loaded(migrations);
+        self
+    }
+
+    /// The schema to migrate (default `public`; ignored on SQLite and MySQL).
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// A model to compare with the live tables after the files are applied;
+    /// differences are reported as drift (the user's document registers models
+    /// on the file runner too).
+    pub fn model<T: RyxTable>(mut self) -> Self {
+        self.models.push(T::default().table_state());
+        self
+    }
+
+    /// Applies all pending migrations in one transaction (default `false`: one
+    /// transaction per migration). PostgreSQL and SQLite only undo everything on
+    /// failure; MySQL commits DDL implicitly.
+    pub fn atomic(mut self, atomic: bool) -> Self {
+        self.atomic = atomic;
+        self
+    }
+
+    /// Accepts migrations edited after they were applied (default `false`:
+    /// that is an error naming the migration).
+    pub fn allow_changed(mut self, allow: bool) -> Self {
+        self.allow_changed = allow;
+        self
+    }
+
+    /// Returns the exact SQL per pending migration in [`Report::planned`]
+    /// without changing the database (default `false`).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    fn schema_name(&self) -> &str {
+        self.schema.as_deref().unwrap_or("public")
+    }
+
+    /// The migrations, loaded and sorted by version.
+    pub fn load(&self) -> Result<Vec<MigrationFile>, Error> {
+        match &self.source {
+            Source::Dir(dir) => source::load_dir(dir),
+            Source::Loaded(m) => Ok(m.clone()),
+        }
+    }
+
+    fn steps(&self) -> Result<Vec<Step>, Error> {
+        Ok(self.load()?.iter().map(Step::from).collect())
+    }
+
+    /// Applies the pending migrations to the schema.
+    pub fn run<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        let schema = self.schema_name();
+        ryx_dsl::SchemaName::new_for_create(schema)?;
+        let steps = self.steps()?;
+        let mut report = Report::new(schema);
+        let opts = ApplyOptions {
+            atomic: self.atomic,
+            allow_changed: self.allow_changed,
+        };
+        if self.dry_run {
+            let rows = apply::history(conn, schema)?;
+            let todo = apply::pending(schema, &steps, &rows, opts, &mut report)?;
+            report.planned = todo
+                .into_iter()
+                .map(|s| apply::planned::<C::DB>(schema, s))
+                .collect();
+            return Ok(report);
+        }
+        apply::apply(conn, schema, &steps, opts, &mut report)?;
+        report.drift = self.drift(conn)?;
+        Ok(report)
+    }
+
+    /// Reverts the last `steps` applied migrations of the schema, newest first.
+    pub fn rollback<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        steps: usize,
+    ) -> Result<Report, Error> {
+        let schema = self.schema_name();
+        ryx_dsl::SchemaName::new(schema)?;
+        let all = self.steps()?;
+        let mut report = Report::new(schema);
+        apply::revert(conn, schema, &all, steps, &mut report)?;
+        Ok(report)
+    }
+
+    /// The migrations not yet applied to the schema.
+    pub fn pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
+        let schema = self.schema_name();
+        ryx_dsl::SchemaName::new(schema)?;
+        let steps = self.steps()?;
+        let rows = apply::history(conn, schema)?;
+        Ok(steps
+            .into_iter()
+            .filter(|s| !rows.iter().any(|r| r.name == s.name))
+            .map(|s| s.name)
+            .collect())
+    }
+
+    /// The schema's history: every applied migration, oldest name first.
+    pub fn applied<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Vec<crate::HistoryRow>, Error> {
+        let schema = self.schema_name();
+        ryx_dsl::SchemaName::new(schema)?;
+        apply::history(conn, schema)
+    }
+
+    /// Compares the registered models with the live tables.
+    pub fn drift<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<Drift>, Error> {
+        let schema = self.schema_name();
+        let kind = C::DB::KIND;
+        let gen = DDLGenerator::new(kind).in_schema(schema);
+        let mut out = Vec::new();
+        if self.models.is_empty() {
+            return Ok(out);
+        }
+        let live_tables =
+            C::DB::live_tables(conn, schema).map_err(db_error(schema, "list the tables"))?;
+        for table in &self.models {
+            if !live_tables.contains(&table.name) {
+                out.push(Drift::MissingTable {
+                    table: table.name.clone(),
+                });
+                continue;
+            }
+            let live = C::DB::live_columns(conn, schema, &table.name)
+                .map_err(db_error(schema, "read the columns"))?;
+            for column in &table.columns {
+                match live.iter().find(|l| l.name == column.name) {
+                    None => out.push(Drift::MissingColumn {
+                        table: table.name.clone(),
+                        column: column.name.clone(),
+                    }),
+                    Some(l) => out.extend(compare_column(kind, &gen, table, column, l)),
+                }
+            }
+            for l in &live {
+                if table.column(&l.name).is_none() {
+                    out.push(Drift::ExtraColumn {
+                        table: table.name.clone(),
+                        column: l.name.clone(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,319 @@
+//! Model-driven migrations: from `ryx_table!` declarations to the database.
+
+use crate::apply::{self, db_error, ApplyOptions, MigrationConnection, Step};
+use crate::backend::Backend;
+use crate::checksum::sha256_hex;
+use crate::conn::{LiveColumn, MigrationBackend, HISTORY_TABLE};
+use crate::ddl::{index_name, DDLGenerator};
+use crate::error::Error;
+use crate::metadata::{ColumnState, ColumnType, RyxTable, TableState};
+use crate::report::{Drift, Report};
+
+/// Creates what the models need in one schema: the schema itself, missing
+/// tables, missing columns and missing indexes. It never drops or rewrites:
+/// differences it will not fix are reported as [`Drift`].
+///
+/// Each step is recorded in the schema's `ryx_migrations` (as
+/// `model:<table>:create`, `model:<table>:add:<column>`,
+/// `model:<table>:index:<name>`); a second run applies nothing.
+///
+/// ```no_run
+/// # use ryx_migrate::MigrationRunner;
+/// # fn f<T: ryx_migrate::RyxTable, U: ryx_migrate::RyxTable>(conn: &mut diesel::PgConnection) -> Result<(), ryx_migrate::Error> {
+/// let report = MigrationRunner::new()
+///     .model::<T>()
+///     .model::<U>()
+///     .schema("tenant1")
+///     .migrate(conn)?;
+/// println!("{report}");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "a runner does nothing until `.migrate(..)` is called"]
+pub struct MigrationRunner {
+    tables: Vec<TableState>,
+    schema: Option<String>,
+    dry_run: bool,
+}
+
+impl MigrationRunner {
+    /// A runner with no models, for the `public` schema (PostgreSQL) until
+    /// [`schema`](Self::schema) is set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a table declared with `ryx_table!`: `.model::<posts::table>()`.
+    pub fn model<T: RyxTable>(mut self) -> Self {
+        self.tables.push(T::default().table_state());
+        self
+    }
+
+    /// Adds a table by its metadata.
+    pub fn table(mut self, table: TableState) -> Self {
+        self.tables.push(table);
+        self
+    }
+
+    /// The schema to migrate (default `public`; ignored on SQLite and MySQL,
+    /// after validation). Created first if it does not exist.
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// Computes and returns the exact SQL in [`Report::planned`] without changing
+    /// the database (it still reads the catalog). Default `false`.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// The models, in the order tables will be created (referenced tables first).
+    pub fn tables(&self) -> Vec<TableState> {
+        ordered(&self.tables)
+    }
+
+    fn schema_name(&self) -> &str {
+        self.schema.as_deref().unwrap_or("public")
+    }
+
+    /// Migrates the schema. One transaction on PostgreSQL and SQLite, under the
+    /// schema's advisory lock: a failure leaves nothing behind.
+    pub fn migrate<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        let schema = self.schema_name();
+        ryx_dsl::SchemaName::new_for_create(schema)?;
+        let mut report = Report::new(schema);
+        let (steps, drift) = plan::<C>(conn, schema, &self.tables)?;
+        report.drift = drift;
+        if self.dry_run {
+            let rows = apply::history(conn, schema)?;
+            let todo = apply::pending(schema, &steps, &rows, ApplyOptions::default(), &mut report)?;
+            report.planned = todo
+                .into_iter()
+                .map(|s| apply::planned::<C::DB>(schema, s))
+                .collect();
+            return Ok(report);
+        }
+        let opts = ApplyOptions {
+            atomic: true,
+            // Model steps are named by what they do; a changed definition of an
+            // already-created table is drift, not an edited migration.
+            allow_changed: true,
+        };
+        apply::apply(conn, schema, &steps, opts, &mut report)?;
+        Ok(report)
+    }
+}
+
+/// Orders tables so that a table comes after the tables its foreign keys reference.
+pub(crate) fn ordered(tables: &[TableState]) -> Vec<TableState> {
+    let mut out: Vec<TableState> = Vec::with_capacity(tables.len());
+    let mut rest: Vec<&TableState> = tables.iter().collect();
+    while !rest.is_empty() {
+        let ready = rest.iter().position(|t| {
+            t.columns
+                .iter()
+                .filter_map(|c| c.references.as_ref())
+                .all(|fk| {
+                    fk.table == t.name
+                        || out.iter().any(|o| o.name == fk.table)
+                        || !rest.iter().any(|r| r.name == fk.table)
+                })
+        });
+        // A cycle: keep the declared order for the rest.
+        let i = ready.unwrap_or(0);
+        out.push(rest.remove(i).clone());
+    }
+    out
+}
+
+fn step(name: String, sql: Vec<String>) -> Step {
+    Step {
+        checksum: sha256_hex(sql.join(";\n").as_bytes()),
+        origin: name.clone(),
+        name,
+        up: sql,
+        down: None,
+        run_in_transaction: true,
+        scoped: false,
+    }
+}
+
+/// The steps that bring `schema` to the models, and the drift they leave.
+pub(crate) fn plan<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    tables: &[TableState],
+) -> Result<(Vec<Step>, Vec<Drift>), Error> {
+    let kind = C::DB::KIND;
+    let gen = DDLGenerator::new(kind).in_schema(schema);
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    let live_tables =
+        C::DB::live_tables(conn, schema).map_err(db_error(schema, "list the tables"))?;
+    let mut steps = Vec::new();
+    let mut drift = Vec::new();
+    if let Some(create) = gen.create_schema(schema)? {
+        steps.push(step(format!("model:schema:{}", "create"), vec![create]));
+    }
+    for table in ordered(tables) {
+        if table.name == HISTORY_TABLE {
+            return Err(Error::InvalidTable {
+                table: table.name.clone(),
+                reason: format!("`{HISTORY_TABLE}` is ryx's history table: rename the model"),
+            });
+        }
+        if !live_tables.contains(&table.name) {
+            steps.push(step(
+                format!("model:{}:create", table.name),
+                gen.create_table_with_indexes(&table)?,
+            ));
+            continue;
+        }
+        let live = C::DB::live_columns(conn, schema, &table.name)
+            .map_err(db_error(schema, "read the columns"))?;
+        for column in &table.columns {
+            match live.iter().find(|l| l.name == column.name) {
+                None => steps.push(step(
+                    format!("model:{}:add:{}", table.name, column.name),
+                    vec![gen.add_column(&table.name, column)?],
+                )),
+                Some(l) => drift.extend(compare_column(kind, &gen, &table, column, l)),
+            }
+        }
+        for l in &live {
+            if table.column(&l.name).is_none() {
+                drift.push(Drift::ExtraColumn {
+                    table: table.name.clone(),
+                    column: l.name.clone(),
+                });
+            }
+        }
+        let indexes = C::DB::live_indexes(conn, schema, &table.name)
+            .map_err(db_error(schema, "read the indexes"))?;
+        for column in table.columns.iter().filter(|c| c.indexed) {
+            let name = index_name(&table.name, &column.name);
+            if !indexes.contains(&name) {
+                steps.push(step(
+                    format!("model:{}:index:{}", table.name, name),
+                    vec![gen.create_index(&table.name, &column.name, &name)?],
+                ));
+            }
+        }
+    }
+    Ok((steps, drift))
+}
+
+/// Reports how a live column differs from the model (never fixed automatically).
+pub(crate) fn compare_column(
+    kind: Backend,
+    gen: &DDLGenerator,
+    table: &TableState,
+    column: &ColumnState,
+    live: &LiveColumn,
+) -> Vec<Drift> {
+    let mut out = Vec::new();
+    let is_key = table.primary_key.contains(&column.name);
+    if !is_key && live.nullable != column.nullable {
+        out.push(Drift::NullabilityMismatch {
+            table: table.name.clone(),
+            column: column.name.clone(),
+            model_nullable: column.nullable,
+        });
+    }
+    if kind == Backend::PostgreSQL {
+        let expected = pg_type_name(column);
+        let found = live.data_type.to_ascii_lowercase();
+        let same = found == expected
+            || (column.max_length.is_none() && found.split('(').next() == Some(expected.as_str()));
+        if !same {
+            out.push(Drift::TypeMismatch {
+                table: table.name.clone(),
+                column: column.name.clone(),
+                expected: gen.column_type(column),
+                found: live.data_type.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `format_type`'s spelling of the model's type on PostgreSQL.
+fn pg_type_name(column: &ColumnState) -> String {
+    let base = match column.sql_type {
+        ColumnType::SmallInt => "smallint",
+        ColumnType::Integer => "integer",
+        ColumnType::BigInt => "bigint",
+        ColumnType::Text if column.max_length.is_none() => "text",
+        ColumnType::Text | ColumnType::Varchar => "character varying",
+        ColumnType::Bool => "boolean",
+        ColumnType::Float => "real",
+        ColumnType::Double => "double precision",
+        ColumnType::Numeric => "numeric",
+        ColumnType::Date => "date",
+        ColumnType::Time => "time without time zone",
+        ColumnType::Timestamp => "timestamp without time zone",
+        ColumnType::Timestamptz => "timestamp with time zone",
+        ColumnType::Uuid => "uuid",
+        ColumnType::Json => "json",
+        ColumnType::Jsonb => "jsonb",
+        ColumnType::Binary => "bytea",
+    };
+    match (column.sql_type, column.max_length) {
+        (ColumnType::Text | ColumnType::Varchar, Some(n)) => format!("{base}({n})"),
+        _ => base.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str, refs: Option<&str>) -> TableState {
+        let mut cols = vec![ColumnState::__new(
+            "id",
+            ColumnType::BigInt,
+            false,
+            None,
+            false,
+            false,
+            None,
+            None,
+        )];
+        if let Some(r) = refs {
+            cols.push(ColumnState::__new(
+                "r",
+                ColumnType::BigInt,
+                false,
+                None,
+                false,
+                false,
+                None,
+                Some((r, "id")),
+            ));
+        }
+        TableState::__new(name, cols, &["id"], true)
+    }
+
+    #[test]
+    fn referenced_tables_come_first() {
+        let names: Vec<String> = ordered(&[
+            t("posts", Some("authors")),
+            t("authors", None),
+            t("tags", Some("posts")),
+        ])
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+        assert_eq!(names, ["authors", "posts", "tags"]);
+    }
+
+    #[test]
+    fn cycles_keep_declared_order() {
+        let names: Vec<String> = ordered(&[t("a", Some("b")), t("b", Some("a"))])
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+}
