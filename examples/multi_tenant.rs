@@ -12,6 +12,7 @@
 
 use std::error::Error;
 
+use ryx::migrate::MigrationRunner;
 use ryx::prelude::*;
 
 ryx::ryx_table! {
@@ -24,9 +25,11 @@ ryx::ryx_table! {
 ryx::ryx_table! {
     ms_posts (id) {
         id -> Int8,
+        #[ryx(references = ms_authors, index)]
         author_id -> Int8,
         title -> Varchar,
         views -> Int4,
+        #[ryx(default = "true")]
         active -> Bool,
     }
 }
@@ -54,43 +57,31 @@ const TENANTS: [&str; 6] = [
     "tenant1", "tenant2", "tenant3", "tenant4", "tenant5", "tenant6",
 ];
 
-/// Table DDL per backend. (The migration runner of `ryx::migrate` will generate
-/// this from the table declarations; written out here until it lands.)
-fn ddl(backend: &str, schema: &str) -> Vec<String> {
-    let s = ryx::quote_identifier(schema, '"');
-    match backend {
-        "postgres" => vec![
-            format!("CREATE SCHEMA IF NOT EXISTS {s}"),
-            format!("CREATE TABLE IF NOT EXISTS {s}.ms_authors (id BIGSERIAL PRIMARY KEY, name VARCHAR NOT NULL)"),
-            format!(
-                "CREATE TABLE IF NOT EXISTS {s}.ms_posts (id BIGSERIAL PRIMARY KEY, \
-                 author_id BIGINT NOT NULL REFERENCES {s}.ms_authors (id), title VARCHAR NOT NULL, \
-                 views INTEGER NOT NULL, active BOOLEAN NOT NULL)"
-            ),
-        ],
-        "mysql" => vec![
-            "CREATE TABLE IF NOT EXISTS ms_authors (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(255) NOT NULL)".into(),
-            "CREATE TABLE IF NOT EXISTS ms_posts (id BIGINT AUTO_INCREMENT PRIMARY KEY, author_id BIGINT NOT NULL, \
-             title VARCHAR(255) NOT NULL, views INTEGER NOT NULL, active BOOLEAN NOT NULL)".into(),
-        ],
-        _ => vec![
-            "CREATE TABLE IF NOT EXISTS ms_authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)".into(),
-            "CREATE TABLE IF NOT EXISTS ms_posts (id INTEGER PRIMARY KEY AUTOINCREMENT, author_id BIGINT NOT NULL, \
-             title TEXT NOT NULL, views INTEGER NOT NULL, active BOOLEAN NOT NULL)".into(),
-        ],
-    }
-}
-
 /// The demo itself; the same code for every connection type.
 macro_rules! run_demo {
-    ($conn:expr, $backend:expr) => {{
+    ($conn:expr) => {{
         let conn = $conn;
-        let backend: &str = $backend;
         for tenant in TENANTS {
-            for sql in ddl(backend, tenant) {
-                diesel::sql_query(sql).execute(conn)?;
+            // CREATE SCHEMA first, then the tables the models need, under the
+            // schema's lock, recorded in the schema's own ryx_migrations.
+            let report = MigrationRunner::new()
+                .model::<ms_authors::table>()
+                .model::<ms_posts::table>()
+                .schema(tenant)
+                .migrate(conn)?;
+            if report.is_noop() {
+                println!("{tenant}: up to date");
+            } else {
+                println!(
+                    "{tenant}: applied {}",
+                    report
+                        .applied
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
-            println!("migrated {tenant}");
         }
 
         // Start from a clean tenant2 so the demo can run again.
@@ -155,14 +146,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let mut conn = PgConnection::establish(url)?;
             println!("PostgreSQL: each tenant is its own schema");
-            run_demo!(&mut conn, "postgres");
+            run_demo!(&mut conn);
         }
         Some(url) if url.starts_with("mysql://") => {
             #[cfg(feature = "mysql")]
             {
                 let mut conn = diesel::MysqlConnection::establish(url)?;
                 println!("MySQL: schemas are a no-op, all tenants share the database's tables");
-                run_demo!(&mut conn, "mysql");
+                run_demo!(&mut conn);
             }
             #[cfg(not(feature = "mysql"))]
             return Err(format!("{url}: MySQL support is the `mysql` feature: cargo run --example multi_tenant --features mysql -- --url ..").into());
@@ -178,7 +169,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             let mut conn = SqliteConnection::establish(&path)?;
             println!("SQLite ({path}): schemas are a no-op, all tenants share one set of tables");
-            run_demo!(&mut conn, "sqlite");
+            run_demo!(&mut conn);
         }
     }
     Ok(())
