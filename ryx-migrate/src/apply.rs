@@ -291,3 +291,22 @@ pub(crate) fn revert<C: MigrationConnection>(
     }
     Ok(())
 }
+
+/// Makes `schema` a ryx tenant: creates it (PostgreSQL) and its history table,
+/// under the schema's lock, without applying anything.
+pub fn create_tenant<C: MigrationConnection>(conn: &mut C, schema: &str) -> Result<(), Error> {
+    ryx_dsl::SchemaName::new_for_create(schema)?;
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    C::DB::locked(conn, schema, true, |conn| {
+        crate::conn::ensure_history::<C::DB, C>(conn, schema)?;
+        Ok(())
+    })
+    .map_err(|e| match e {
+        TxError::Ryx(e) => e,
+        TxError::Db(source) => Error::Database {
+            schema: schema.to_owned(),
+            action: "create the schema and its history table",
+            source,
+        },
+    })
+}

@@ -41,6 +41,15 @@ pub struct LiveColumn {
     pub nullable: bool,
 }
 
+#[cfg(feature = "postgres")]
+#[derive(QueryableByName)]
+struct SchemaAndName {
+    #[diesel(sql_type = Text)]
+    schema: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
 #[derive(QueryableByName)]
 struct Name {
     #[diesel(sql_type = Text)]
@@ -133,6 +142,32 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
     {
         let _ = conn;
         Ok(())
+    }
+
+    /// The schemas holding a history table (restricted to `only` when given);
+    /// on backends without schemas, `None`.
+    #[doc(hidden)]
+    fn tenant_schemas<C>(conn: &mut C, only: Option<&[String]>) -> QueryResult<Option<Vec<String>>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = (conn, only);
+        Ok(None)
+    }
+
+    /// `(schema, migration name)` for every history row of `schemas`, in one query.
+    #[doc(hidden)]
+    fn history_names<C>(conn: &mut C, schemas: &[String]) -> QueryResult<Vec<(String, String)>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let mut out = Vec::new();
+        for schema in schemas {
+            for row in Self::read_history(conn, schema)? {
+                out.push((schema.clone(), row.name));
+            }
+        }
+        Ok(out)
     }
 
     /// The schema's history, oldest name first; empty without a history table.
@@ -363,6 +398,54 @@ impl MigrationBackend for diesel::pg::Pg {
 
     fn placeholder(n: usize) -> String {
         format!("${n}")
+    }
+
+    fn tenant_schemas<C>(conn: &mut C, only: Option<&[String]>) -> QueryResult<Option<Vec<String>>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let mut sql = String::from(
+            "SELECT n.nspname::text AS name FROM pg_catalog.pg_namespace n \
+             JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid \
+             WHERE c.relname = 'ryx_migrations' AND c.relkind IN ('r', 'p')",
+        );
+        if only.is_some() {
+            sql.push_str(" AND n.nspname = ANY($1)");
+        }
+        sql.push_str(" ORDER BY 1");
+        let mut q = diesel::sql_query(sql).into_boxed();
+        if let Some(only) = only {
+            q = q.bind::<diesel::sql_types::Array<Text>, _>(only.to_vec());
+        }
+        load_names!(conn, q).map(Some)
+    }
+
+    fn history_names<C>(conn: &mut C, schemas: &[String]) -> QueryResult<Vec<(String, String)>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let mut out = Vec::new();
+        // One UNION ALL per chunk keeps each statement's text and binds bounded.
+        for chunk in schemas.chunks(500) {
+            let parts: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    format!(
+                        "SELECT ${}::text AS schema, name::text AS name FROM {}",
+                        i + 1,
+                        history_table(Backend::PostgreSQL, s)
+                    )
+                })
+                .collect();
+            let mut q = diesel::sql_query(parts.join(" UNION ALL ")).into_boxed();
+            for s in chunk {
+                q = q.bind::<Text, _>(s.clone());
+            }
+            let rows: Vec<SchemaAndName> = q.load(conn)?;
+            out.extend(rows.into_iter().map(|r| (r.schema, r.name)));
+        }
+        Ok(out)
     }
 
     history_methods!();

@@ -278,6 +278,15 @@ impl DDLGenerator {
         ))
     }
 
+    /// `ALTER TABLE .. DROP COLUMN ..`.
+    pub fn drop_column(&self, table: &str, column: &str) -> Result<String, Error> {
+        Ok(format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            self.qualify(table)?,
+            self.q(column)
+        ))
+    }
+
     /// `CREATE INDEX "name" ON "schema"."table" ("column")` (`IF NOT EXISTS`
     /// where the backend has it). Indexes live in the table's schema.
     pub fn create_index(&self, table: &str, column: &str, name: &str) -> Result<String, Error> {

@@ -118,6 +118,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A connection could not be taken from the pool.
+    #[error("cannot get a database connection from the pool: {0}")]
+    Pool(String),
+
     /// Loading migrations from a `diesel_migrations` source failed.
     #[error("cannot load migrations from the embedded source: {0}")]
     Source(String),

@@ -37,22 +37,26 @@
 mod apply;
 mod backend;
 mod checksum;
+pub mod cli;
 mod conn;
 mod ddl;
 mod error;
 mod files;
+pub mod fleet;
+mod make;
 mod metadata;
 mod models;
 mod report;
 mod source;
 
-pub use crate::apply::MigrationConnection;
+pub use crate::apply::{create_tenant, MigrationConnection};
 pub use crate::backend::Backend;
 pub use crate::checksum::advisory_lock_key;
 pub use crate::conn::{HistoryRow, LiveColumn, MigrationBackend, HISTORY_TABLE};
 pub use crate::ddl::{index_name, DDLGenerator};
 pub use crate::error::Error;
 pub use crate::files::FileRunner;
+pub use crate::make::{make_migration, MadeMigration};
 pub use crate::metadata::{ColumnState, ColumnType, ForeignKey, RyxTable, TableState};
 pub use crate::models::MigrationRunner;
 pub use crate::report::{Applied, Drift, Planned, Report};

@@ -140,21 +140,85 @@ fn step(name: String, sql: Vec<String>) -> Step {
     }
 }
 
+/// One thing the models need that the live schema lacks.
+#[derive(Debug, Clone)]
+pub(crate) enum Change {
+    CreateSchema,
+    CreateTable(TableState),
+    AddColumn(String, ColumnState),
+    CreateIndex {
+        table: String,
+        column: String,
+        name: String,
+    },
+}
+
+impl Change {
+    /// The history name of the step that makes this change.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Change::CreateSchema => "model:schema:create".to_owned(),
+            Change::CreateTable(t) => format!("model:{}:create", t.name),
+            Change::AddColumn(t, c) => format!("model:{t}:add:{}", c.name),
+            Change::CreateIndex { table, name, .. } => format!("model:{table}:index:{name}"),
+        }
+    }
+
+    /// The statements that make it, written by `gen`.
+    pub(crate) fn up(&self, gen: &DDLGenerator, schema: &str) -> Result<Vec<String>, Error> {
+        Ok(match self {
+            Change::CreateSchema => gen.create_schema(schema)?.into_iter().collect(),
+            Change::CreateTable(t) => gen.create_table_with_indexes(t)?,
+            Change::AddColumn(t, c) => vec![gen.add_column(t, c)?],
+            Change::CreateIndex {
+                table,
+                column,
+                name,
+            } => vec![gen.create_index(table, column, name)?],
+        })
+    }
+
+    /// The statements that undo it, written by `gen`.
+    pub(crate) fn down(&self, gen: &DDLGenerator) -> Result<Vec<String>, Error> {
+        Ok(match self {
+            Change::CreateSchema => Vec::new(),
+            Change::CreateTable(t) => vec![gen.drop_table(&t.name)?],
+            Change::AddColumn(t, c) => vec![gen.drop_column(t, &c.name)?],
+            Change::CreateIndex { table, name, .. } => vec![gen.drop_index(table, name)?],
+        })
+    }
+}
+
 /// The steps that bring `schema` to the models, and the drift they leave.
 pub(crate) fn plan<C: MigrationConnection>(
     conn: &mut C,
     schema: &str,
     tables: &[TableState],
 ) -> Result<(Vec<Step>, Vec<Drift>), Error> {
+    let gen = DDLGenerator::new(C::DB::KIND).in_schema(schema);
+    let (changes, drift) = changes(conn, schema, tables)?;
+    let steps = changes
+        .iter()
+        .map(|c| Ok(step(c.name(), c.up(&gen, schema)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok((steps, drift))
+}
+
+/// What the models need that `schema` lacks, and the drift ryx will not fix.
+pub(crate) fn changes<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    tables: &[TableState],
+) -> Result<(Vec<Change>, Vec<Drift>), Error> {
     let kind = C::DB::KIND;
     let gen = DDLGenerator::new(kind).in_schema(schema);
     C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
     let live_tables =
         C::DB::live_tables(conn, schema).map_err(db_error(schema, "list the tables"))?;
-    let mut steps = Vec::new();
+    let mut out = Vec::new();
     let mut drift = Vec::new();
-    if let Some(create) = gen.create_schema(schema)? {
-        steps.push(step(format!("model:schema:{}", "create"), vec![create]));
+    if kind.has_schemas() {
+        out.push(Change::CreateSchema);
     }
     for table in ordered(tables) {
         if table.name == HISTORY_TABLE {
@@ -164,20 +228,14 @@ pub(crate) fn plan<C: MigrationConnection>(
             });
         }
         if !live_tables.contains(&table.name) {
-            steps.push(step(
-                format!("model:{}:create", table.name),
-                gen.create_table_with_indexes(&table)?,
-            ));
+            out.push(Change::CreateTable(table));
             continue;
         }
         let live = C::DB::live_columns(conn, schema, &table.name)
             .map_err(db_error(schema, "read the columns"))?;
         for column in &table.columns {
             match live.iter().find(|l| l.name == column.name) {
-                None => steps.push(step(
-                    format!("model:{}:add:{}", table.name, column.name),
-                    vec![gen.add_column(&table.name, column)?],
-                )),
+                None => out.push(Change::AddColumn(table.name.clone(), column.clone())),
                 Some(l) => drift.extend(compare_column(kind, &gen, &table, column, l)),
             }
         }
@@ -194,14 +252,15 @@ pub(crate) fn plan<C: MigrationConnection>(
         for column in table.columns.iter().filter(|c| c.indexed) {
             let name = index_name(&table.name, &column.name);
             if !indexes.contains(&name) {
-                steps.push(step(
-                    format!("model:{}:index:{}", table.name, name),
-                    vec![gen.create_index(&table.name, &column.name, &name)?],
-                ));
+                out.push(Change::CreateIndex {
+                    table: table.name.clone(),
+                    column: column.name.clone(),
+                    name,
+                });
             }
         }
     }
-    Ok((steps, drift))
+    Ok((out, drift))
 }
 
 /// Reports how a live column differs from the model (never fixed automatically).

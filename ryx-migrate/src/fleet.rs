@@ -1,0 +1,339 @@
+//! Whole-fleet operations: every tenant's status in one round trip, and
+//! parallel migration over a connection pool that keeps going past a failed
+//! tenant.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection, R2D2Connection};
+
+use crate::apply::{db_error, MigrationConnection};
+use crate::conn::MigrationBackend;
+use crate::error::Error;
+use crate::files::FileRunner;
+use crate::report::Report;
+use crate::source::MigrationFile;
+
+/// The label of the one "tenant" of SQLite and MySQL, which have no schemas.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// One tenant's migrations.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantStatus {
+    /// The schema.
+    pub schema: String,
+    /// Whether it has a history table (is a ryx tenant yet).
+    pub exists: bool,
+    /// Applied migrations of the source, in order.
+    pub applied: Vec<String>,
+    /// Migrations of the source not yet applied, in order.
+    pub pending: Vec<String>,
+    /// History rows the source does not know (applied elsewhere, or model steps).
+    pub unknown: Vec<String>,
+}
+
+/// The schemas holding a `ryx_migrations` table: ryx's tenants. On SQLite and
+/// MySQL, [`DEFAULT_TENANT`] if the database has a history table.
+pub fn tenants<C: MigrationConnection>(conn: &mut C) -> Result<Vec<String>, Error> {
+    Ok(histories(conn, None)?.into_keys().collect())
+}
+
+/// History names per tenant, for `only` (or every tenant). On PostgreSQL two
+/// queries whatever the number of tenants: the catalog, then one `UNION ALL`
+/// over the history tables (in chunks of 500).
+fn histories<C: MigrationConnection>(
+    conn: &mut C,
+    only: Option<&[String]>,
+) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    C::DB::prepare(conn).map_err(db_error("*", "prepare the connection"))?;
+    let mut out = BTreeMap::new();
+    match C::DB::tenant_schemas(conn, only).map_err(db_error("*", "list the tenant schemas"))? {
+        Some(schemas) => {
+            for s in &schemas {
+                out.insert(s.clone(), Vec::new());
+            }
+            let rows = C::DB::history_names(conn, &schemas)
+                .map_err(db_error("*", "read the migration histories"))?;
+            for (schema, name) in rows {
+                if let Some(list) = out.get_mut(&schema) {
+                    list.push(name);
+                }
+            }
+        }
+        None => {
+            let tables = C::DB::live_tables(conn, DEFAULT_TENANT)
+                .map_err(db_error(DEFAULT_TENANT, "list the tables"))?;
+            if tables.iter().any(|t| t == crate::HISTORY_TABLE) {
+                let names: Vec<String> = C::DB::read_history(conn, DEFAULT_TENANT)
+                    .map_err(db_error(DEFAULT_TENANT, "read the migration history"))?
+                    .into_iter()
+                    .map(|r| r.name)
+                    .collect();
+                match only {
+                    Some(list) => {
+                        for s in list {
+                            out.insert(s.clone(), names.clone());
+                        }
+                    }
+                    None => {
+                        out.insert(DEFAULT_TENANT.to_owned(), names);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The status of `schemas` (or of every tenant) against `migrations`.
+pub fn status<C: MigrationConnection>(
+    conn: &mut C,
+    schemas: Option<&[String]>,
+    migrations: &[MigrationFile],
+) -> Result<Vec<TenantStatus>, Error> {
+    if let Some(list) = schemas {
+        for s in list {
+            ryx_dsl::SchemaName::new(s)?;
+        }
+    }
+    let found = histories(conn, schemas)?;
+    let names: Vec<String> = match schemas {
+        Some(list) => list.to_vec(),
+        None => found.keys().cloned().collect(),
+    };
+    Ok(names
+        .into_iter()
+        .map(|schema| {
+            let history = found.get(&schema);
+            let applied_set = |name: &str| history.is_some_and(|h| h.iter().any(|n| n == name));
+            TenantStatus {
+                exists: history.is_some(),
+                applied: migrations
+                    .iter()
+                    .filter(|m| applied_set(&m.name))
+                    .map(|m| m.name.clone())
+                    .collect(),
+                pending: migrations
+                    .iter()
+                    .filter(|m| !applied_set(&m.name))
+                    .map(|m| m.name.clone())
+                    .collect(),
+                unknown: history
+                    .map(|h| {
+                        h.iter()
+                            .filter(|n| !migrations.iter().any(|m| &m.name == *n))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                schema,
+            }
+        })
+        .collect())
+}
+
+/// What happened to one tenant in a fleet run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Migrations were applied.
+    Migrated(Report),
+    /// Nothing was pending: the tenant was not touched.
+    Current,
+    /// Migrating failed (earlier migrations of this tenant may have been applied).
+    Failed(Error),
+    /// Not started because an earlier tenant failed and `fail_fast` was set.
+    NotStarted,
+}
+
+/// One tenant's result in a fleet run.
+#[derive(Debug)]
+pub struct TenantResult {
+    /// The schema.
+    pub schema: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// How long it took (zero for tenants that were current or not started).
+    pub duration: Duration,
+}
+
+/// The results of a fleet run, in schema order.
+#[derive(Debug, Default)]
+pub struct FleetReport {
+    /// One entry per tenant.
+    pub tenants: Vec<TenantResult>,
+    /// The whole run's wall time.
+    pub duration: Duration,
+}
+
+impl FleetReport {
+    /// Tenants that were migrated.
+    pub fn migrated(&self) -> impl Iterator<Item = &TenantResult> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::Migrated(_)))
+    }
+    /// Tenants that were already current.
+    pub fn current(&self) -> impl Iterator<Item = &TenantResult> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::Current))
+    }
+    /// Tenants that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &TenantResult> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::Failed(_)))
+    }
+    /// Tenants not started after a failure with `fail_fast`.
+    pub fn not_started(&self) -> impl Iterator<Item = &TenantResult> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::NotStarted))
+    }
+    /// Whether every tenant ended migrated or current.
+    pub fn is_success(&self) -> bool {
+        self.failed().next().is_none() && self.not_started().next().is_none()
+    }
+}
+
+/// How a fleet run goes.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FleetOptions {
+    /// Tenants migrated at once (default: the number of cores).
+    pub jobs: usize,
+    /// Stop starting tenants after the first failure (default `false`: keep
+    /// going and report every failure).
+    pub fail_fast: bool,
+    /// Accept migrations edited after they were applied (default `false`).
+    pub allow_changed: bool,
+}
+
+impl Default for FleetOptions {
+    fn default() -> Self {
+        FleetOptions {
+            jobs: std::thread::available_parallelism().map_or(1, usize::from),
+            fail_fast: false,
+            allow_changed: false,
+        }
+    }
+}
+
+impl FleetOptions {
+    /// Sets [`jobs`](Self::jobs) (at least 1).
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+    /// Sets [`fail_fast`](Self::fail_fast).
+    pub fn fail_fast(mut self, fail_fast: bool) -> Self {
+        self.fail_fast = fail_fast;
+        self
+    }
+    /// Sets [`allow_changed`](Self::allow_changed).
+    pub fn allow_changed(mut self, allow: bool) -> Self {
+        self.allow_changed = allow;
+        self
+    }
+}
+
+/// Migrates many tenants in parallel over an r2d2 pool.
+///
+/// First one status query finds the tenants with pending migrations; tenants
+/// that are current are not touched (no lock, no transaction). The others are
+/// migrated by `jobs` workers, each tenant under its schema's advisory lock.
+/// A failed tenant does not stop the others unless `fail_fast` is set.
+/// `on_done` is called after each tenant (for progress output).
+pub fn migrate_fleet<C>(
+    pool: &Pool<ConnectionManager<C>>,
+    schemas: &[String],
+    migrations: &[MigrationFile],
+    options: &FleetOptions,
+    on_done: &(dyn Fn(&TenantResult) + Sync),
+) -> Result<FleetReport, Error>
+where
+    C: R2D2Connection + 'static,
+    PooledConnection<ConnectionManager<C>>: MigrationConnection,
+    ConnectionManager<C>: ManageConnection<Connection = C>,
+{
+    let started = Instant::now();
+    for s in schemas {
+        ryx_dsl::SchemaName::new_for_create(s)?;
+    }
+    let statuses = {
+        let mut conn = pool.get().map_err(|e| Error::Pool(e.to_string()))?;
+        status(&mut conn, Some(schemas), migrations)?
+    };
+    let mut results: Vec<TenantResult> = Vec::with_capacity(schemas.len());
+    let queue: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+    for st in statuses {
+        if st.pending.is_empty() {
+            let r = TenantResult {
+                schema: st.schema,
+                outcome: Outcome::Current,
+                duration: Duration::ZERO,
+            };
+            on_done(&r);
+            results.push(r);
+        } else if let Ok(mut q) = queue.lock() {
+            q.push_back(st.schema);
+        }
+    }
+    let stop = AtomicBool::new(false);
+    let done: Mutex<Vec<TenantResult>> = Mutex::new(Vec::new());
+    let workers = options
+        .jobs
+        .max(1)
+        .min(queue.lock().map_or(1, |q| q.len().max(1)));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                let Some(schema) = next else { break };
+                let result = if stop.load(Ordering::SeqCst) {
+                    TenantResult {
+                        schema,
+                        outcome: Outcome::NotStarted,
+                        duration: Duration::ZERO,
+                    }
+                } else {
+                    let t0 = Instant::now();
+                    let outcome = match pool.get() {
+                        Err(e) => Outcome::Failed(Error::Pool(e.to_string())),
+                        Ok(mut conn) => match FileRunner::new()
+                            .migrations(migrations.to_vec())
+                            .schema(schema.clone())
+                            .allow_changed(options.allow_changed)
+                            .run(&mut conn)
+                        {
+                            Ok(report) if report.is_noop() => Outcome::Current,
+                            Ok(report) => Outcome::Migrated(report),
+                            Err(e) => Outcome::Failed(e),
+                        },
+                    };
+                    if matches!(outcome, Outcome::Failed(_)) && options.fail_fast {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    TenantResult {
+                        schema,
+                        outcome,
+                        duration: t0.elapsed(),
+                    }
+                };
+                on_done(&result);
+                if let Ok(mut d) = done.lock() {
+                    d.push(result);
+                }
+            });
+        }
+    });
+    results.extend(done.into_inner().unwrap_or_default());
+    results.sort_by(|a, b| a.schema.cmp(&b.schema));
+    Ok(FleetReport {
+        tenants: results,
+        duration: started.elapsed(),
+    })
+}
