@@ -203,11 +203,12 @@ pub mod migrate {
     #[cfg(feature = "sqlite")]
     pub use ryx_migrate::load_source;
     pub use ryx_migrate::{
-        advisory_lock_key, index_name, load_dir, Applied, Backend, ColumnState, ColumnType,
-        DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow, LiveColumn,
-        MigrationBackend, MigrationConnection, MigrationFile, MigrationRunner, Planned, Report,
-        RyxTable, TableState, HISTORY_TABLE,
+        advisory_lock_key, create_tenant, index_name, load_dir, make_migration, Applied, Backend,
+        ColumnState, ColumnType, DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow,
+        LiveColumn, MadeMigration, MigrationBackend, MigrationConnection, MigrationFile,
+        MigrationRunner, Planned, Report, RyxTable, TableState, HISTORY_TABLE,
     };
+    pub use ryx_migrate::{cli, fleet};
 }
 
 /// diesel's prelude, plus what ryx adds ([`InSchema`]). Glob-import it.

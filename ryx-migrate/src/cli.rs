@@ -250,10 +250,35 @@ impl From<Error> for Failure {
     }
 }
 
+// Fields of backends not compiled in are unread.
+#[cfg_attr(
+    not(all(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code)
+)]
 enum Target {
     Postgres(String),
     Mysql(String),
     Sqlite(String),
+}
+
+impl Target {
+    #[allow(dead_code)]
+    fn backend(&self) -> Backend {
+        match self {
+            Target::Postgres(_) => Backend::PostgreSQL,
+            Target::Mysql(_) => Backend::MySQL,
+            Target::Sqlite(_) => Backend::SQLite,
+        }
+    }
+
+    #[allow(dead_code)]
+    fn feature(&self) -> &'static str {
+        match self {
+            Target::Postgres(_) => "postgres",
+            Target::Mysql(_) => "mysql",
+            Target::Sqlite(_) => "sqlite",
+        }
+    }
 }
 
 fn parse_url(url: Option<&str>) -> Result<Target, Failure> {
@@ -349,30 +374,25 @@ impl Cli {
                 Some(BackendArg::Postgres) => Backend::PostgreSQL,
                 Some(BackendArg::Mysql) => Backend::MySQL,
                 Some(BackendArg::Sqlite) => Backend::SQLite,
-                None => match parse_url(opts.url.as_deref())? {
-                    Target::Postgres(_) => Backend::PostgreSQL,
-                    Target::Mysql(_) => Backend::MySQL,
-                    Target::Sqlite(_) => Backend::SQLite,
-                },
+                None => parse_url(opts.url.as_deref())?.backend(),
             };
             return sqlmigrate(args, backend);
         }
         match parse_url(opts.url.as_deref())? {
+            #[cfg(feature = "postgres")]
             Target::Postgres(url) => self.with_backend::<diesel::PgConnection>(&url, opts.command),
             #[cfg(feature = "mysql")]
             Target::Mysql(url) => self.with_backend::<diesel::MysqlConnection>(&url, opts.command),
-            #[cfg(not(feature = "mysql"))]
-            Target::Mysql(_) => Err(Failure::usage(
-                "this ryx was built without MySQL support: build it with the `mysql` feature",
-            )),
             #[cfg(feature = "sqlite")]
             Target::Sqlite(path) => {
                 self.with_backend::<diesel::SqliteConnection>(&path, opts.command)
             }
-            #[cfg(not(feature = "sqlite"))]
-            Target::Sqlite(_) => Err(Failure::usage(
-                "this ryx was built without SQLite support: build it with the `sqlite` feature",
-            )),
+            #[allow(unreachable_patterns)]
+            other => Err(Failure::usage(format!(
+                "this ryx was built without {} support: build it with the `{}` cargo feature",
+                other.backend(),
+                other.feature()
+            ))),
         }
     }
 
