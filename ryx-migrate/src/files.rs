@@ -7,7 +7,7 @@ use crate::conn::MigrationBackend;
 use crate::ddl::DDLGenerator;
 use crate::error::Error;
 use crate::metadata::{RyxTable, TableState};
-use crate::models::compare_column;
+use crate::models::diff_columns;
 use crate::report::{Drift, Report};
 use crate::source::{self, MigrationFile};
 
@@ -223,23 +223,12 @@ impl FileRunner {
             }
             let live = C::DB::live_columns(conn, schema, &table.name)
                 .map_err(db_error(schema, "read the columns"))?;
-            for column in &table.columns {
-                match live.iter().find(|l| l.name == column.name) {
-                    None => out.push(Drift::MissingColumn {
-                        table: table.name.clone(),
-                        column: column.name.clone(),
-                    }),
-                    Some(l) => out.extend(compare_column(kind, &gen, table, column, l)),
-                }
-            }
-            for l in &live {
-                if table.column(&l.name).is_none() {
-                    out.push(Drift::ExtraColumn {
-                        table: table.name.clone(),
-                        column: l.name.clone(),
-                    });
-                }
-            }
+            let (missing, drift) = diff_columns(kind, &gen, table, &live);
+            out.extend(missing.into_iter().map(|c| Drift::MissingColumn {
+                table: table.name.clone(),
+                column: c.name.clone(),
+            }));
+            out.extend(drift);
         }
         Ok(out)
     }

@@ -233,19 +233,10 @@ pub(crate) fn changes<C: MigrationConnection>(
         }
         let live = C::DB::live_columns(conn, schema, &table.name)
             .map_err(db_error(schema, "read the columns"))?;
-        for column in &table.columns {
-            match live.iter().find(|l| l.name == column.name) {
-                None => out.push(Change::AddColumn(table.name.clone(), column.clone())),
-                Some(l) => drift.extend(compare_column(kind, &gen, &table, column, l)),
-            }
-        }
-        for l in &live {
-            if table.column(&l.name).is_none() {
-                drift.push(Drift::ExtraColumn {
-                    table: table.name.clone(),
-                    column: l.name.clone(),
-                });
-            }
+        let (missing, found) = diff_columns(kind, &gen, &table, &live);
+        drift.extend(found);
+        for column in missing {
+            out.push(Change::AddColumn(table.name.clone(), column.clone()));
         }
         let indexes = C::DB::live_indexes(conn, schema, &table.name)
             .map_err(db_error(schema, "read the indexes"))?;
@@ -261,6 +252,33 @@ pub(crate) fn changes<C: MigrationConnection>(
         }
     }
     Ok((out, drift))
+}
+
+/// Compares a model with its live table: the model's columns missing there,
+/// and the drift in the others (type, nullability, extra live columns).
+pub(crate) fn diff_columns<'t>(
+    kind: Backend,
+    gen: &DDLGenerator,
+    table: &'t TableState,
+    live: &[LiveColumn],
+) -> (Vec<&'t ColumnState>, Vec<Drift>) {
+    let mut missing = Vec::new();
+    let mut drift = Vec::new();
+    for column in &table.columns {
+        match live.iter().find(|l| l.name == column.name) {
+            None => missing.push(column),
+            Some(l) => drift.extend(compare_column(kind, gen, table, column, l)),
+        }
+    }
+    for l in live {
+        if table.column(&l.name).is_none() {
+            drift.push(Drift::ExtraColumn {
+                table: table.name.clone(),
+                column: l.name.clone(),
+            });
+        }
+    }
+    (missing, drift)
 }
 
 /// Reports how a live column differs from the model (never fixed automatically).
