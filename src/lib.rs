@@ -162,8 +162,11 @@
 //! - ``the trait `HasTable` is not implemented for `SchemaScoped<..>` `` or
 //!   ``the trait `IntoUpdateTarget` is not implemented``: a diesel write path
 //!   that would drop the schema; use `ryx::update` / `ryx::delete`.
-//! - ``.. cannot be scoped to a schema: it was not declared with
-//!   `ryx::ryx_table!` ``: `in_schema` on a diesel `table!`.
+//! - ``.in_schema(..) needs a table declared with `ryx::ryx_table!`, and `..` is
+//!   not one``: `in_schema` on a diesel `table!`, or on a query (call it on the
+//!   table first: `posts::table.in_schema(s).filter(..)`).
+//! - Help lists that mention `ScopedTarget` or `ScopedRecords` name ryx's
+//!   internal write plumbing; the error above them is the one to read.
 
 #![warn(missing_docs)]
 // Library code returns errors; only tests may unwrap.

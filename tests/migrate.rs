@@ -292,24 +292,27 @@ macro_rules! migrate_suite {
         #[test]
         fn four_threads_one_schema_apply_each_migration_once() -> Result<(), Box<dyn std::error::Error>> {
             let (guard, mut conn, names) = setup();
-            let s = names[0].clone();
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..4)
-                    .map(|_| {
-                        let s = s.clone();
-                        let guard = &guard;
-                        scope.spawn(move || {
-                            let mut conn = connect_other(guard);
-                            FileRunner::new().migrations_dir(fixtures("basic")).schema(s).run(&mut conn)
+            // several rounds on PostgreSQL (fresh schemas), so a lost race shows up
+            let rounds = if KIND.has_schemas() { 4 } else { 1 };
+            for s in names.iter().take(rounds) {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..4)
+                        .map(|_| {
+                            let s = s.clone();
+                            let guard = &guard;
+                            scope.spawn(move || {
+                                let mut conn = connect_other(guard);
+                                FileRunner::new().migrations_dir(fixtures("basic")).schema(s).run(&mut conn)
+                            })
                         })
-                    })
-                    .collect();
-                let reports: Vec<_> = handles.into_iter().map(|h| h.join().unwrap().unwrap()).collect();
-                let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-                assert_eq!(applied, 3, "each migration applied exactly once: {reports:?}");
-            });
-            let history = FileRunner::new().schema(s.as_str()).applied(&mut conn)?;
-            assert_eq!(history.len(), 3);
+                        .collect();
+                    let reports: Vec<_> = handles.into_iter().map(|h| h.join().unwrap().unwrap()).collect();
+                    let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
+                    assert_eq!(applied, 3, "each migration applied exactly once: {reports:?}");
+                });
+                let history = FileRunner::new().schema(s.as_str()).applied(&mut conn)?;
+                assert_eq!(history.len(), 3);
+            }
             Ok(())
         }
 
