@@ -5,7 +5,7 @@
 //! your own crate that registers your models and so also offers what needs
 //! them (`migrate --from-models`, `makemigrations`):
 //!
-//! ```ignore
+//! ```text
 //! // src/bin/ryx.rs in your crate (a complete one: examples/ryx_cli.rs)
 //! fn main() -> std::process::ExitCode {
 //!     ryx::migrate::cli::Cli::new()
