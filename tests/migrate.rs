@@ -317,6 +317,38 @@ macro_rules! migrate_suite {
         }
 
         #[test]
+        fn a_table_dropped_by_hand_is_created_again() -> Result<(), Box<dyn std::error::Error>> {
+            let (_guard, mut conn, names) = setup();
+            let s = names[0].as_str();
+            let runner = || MigrationRunner::new().model::<ms_authors::table>().model::<ms_posts::table>().schema(s);
+            runner().migrate(&mut conn)?;
+            diesel::sql_query(DDLGenerator::new(KIND).in_schema(s).drop_table("ms_posts")?).execute(&mut conn)?;
+            let report = runner().migrate(&mut conn)?;
+            assert!(report.applied.iter().any(|a| a.name == "model:ms_posts:create"), "{report}");
+            assert!(tables(&mut conn, s).contains(&"ms_posts".to_owned()));
+            assert!(runner().migrate(&mut conn)?.is_noop());
+            Ok(())
+        }
+
+        #[test]
+        fn a_rollback_that_cannot_finish_does_not_start() -> Result<(), Box<dyn std::error::Error>> {
+            let (_guard, mut conn, names) = setup();
+            let s = names[0].as_str();
+            let dir = TempDir::copy_of("basic");
+            std::fs::remove_file(dir.0.join("2024-01-02-000000_create_posts/down.sql"))?;
+            FileRunner::new().migrations_dir(&dir.0).schema(s).run(&mut conn)?;
+            let err = FileRunner::new().migrations_dir(&dir.0).schema(s).rollback(&mut conn, 2).unwrap_err();
+            assert!(matches!(err, Error::CannotRollBack { .. }) && err.to_string().contains("down.sql"), "{err}");
+            // the first of the two was not reverted either
+            assert!(FileRunner::new().migrations_dir(&dir.0).schema(s).pending(&mut conn)?.is_empty());
+            // an edited down.sql is refused like an edited up.sql
+            std::fs::write(dir.0.join("2024-01-03-000000_add_posts_slug/down.sql"), "SELECT 1;")?;
+            let err = FileRunner::new().migrations_dir(&dir.0).schema(s).rollback(&mut conn, 1).unwrap_err();
+            assert!(matches!(err, Error::ChangedAfterApply { .. }), "{err:?}");
+            Ok(())
+        }
+
+        #[test]
         fn an_edited_migration_is_an_error_naming_the_file() -> Result<(), Box<dyn std::error::Error>> {
             let (_guard, mut conn, names) = setup();
             let s = names[0].as_str();
@@ -495,14 +527,15 @@ mod postgres {
         let dir = TempDir::copy_of("basic");
         let m = dir.0.join("2024-01-04-000000_concurrent_index");
         std::fs::create_dir_all(&m)?;
-        // CREATE INDEX CONCURRENTLY cannot run in a transaction; it names its schema.
+        // CREATE INDEX CONCURRENTLY cannot run in a transaction, so SET LOCAL
+        // cannot scope it: ryx sets the session's search_path and restores it.
         std::fs::write(
             m.join("up.sql"),
-            format!("CREATE INDEX CONCURRENTLY ms_posts_views ON \"{s}\".ms_posts (views);"),
+            "CREATE INDEX CONCURRENTLY ms_posts_views ON ms_posts (views);",
         )?;
         std::fs::write(
             m.join("down.sql"),
-            format!("DROP INDEX CONCURRENTLY \"{s}\".ms_posts_views;"),
+            "DROP INDEX CONCURRENTLY ms_posts_views;",
         )?;
         std::fs::write(m.join("metadata.toml"), "run_in_transaction = false\n")?;
         let report = FileRunner::new()

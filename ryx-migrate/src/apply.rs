@@ -133,6 +133,36 @@ pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planne
     }
 }
 
+/// Sends `sql` for `step`, with unqualified names resolving in `schema` when
+/// the step is scoped: `SET LOCAL` inside its transaction, or a session
+/// setting restored right after for `run_in_transaction = false` steps.
+fn execute_scoped<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    step: &Step,
+    sql: &[&str],
+) -> Result<(), TxError> {
+    let run = |conn: &mut C| -> Result<(), TxError> {
+        for s in sql {
+            conn.batch_execute(s)?;
+        }
+        Ok(())
+    };
+    if !step.scoped {
+        return run(conn);
+    }
+    if step.run_in_transaction {
+        C::DB::scope_transaction(conn, schema)?;
+        return run(conn);
+    }
+    let previous = C::DB::scope_session(conn, schema)?;
+    let result = run(conn);
+    let restored = C::DB::restore_session(conn, previous);
+    result?;
+    restored?;
+    Ok(())
+}
+
 /// Runs one step inside the current (locked) transaction, if it is still
 /// pending there: returns whether it ran.
 fn run_step<C: MigrationConnection>(
@@ -150,13 +180,9 @@ fn run_step<C: MigrationConnection>(
         report.skipped.push(step.name.clone());
         return Ok(());
     }
-    if step.scoped && step.run_in_transaction {
-        C::DB::scope_transaction(conn, schema)?;
-    }
     let started = Instant::now();
-    for sql in &step.up {
-        conn.batch_execute(sql)?;
-    }
+    let up: Vec<&str> = step.up.iter().map(String::as_str).collect();
+    execute_scoped(conn, schema, step, &up)?;
     let duration = started.elapsed();
     let ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
     // A model step may be re-applied after its table was dropped by hand.
@@ -234,12 +260,15 @@ pub(crate) fn apply<C: MigrationConnection>(
     Ok(())
 }
 
-/// Reverts the last `count` applied steps (newest first) that have a `down`.
+/// Reverts the last `count` applied steps (newest first). Every one of them is
+/// checked first (known, has a `down`, unchanged), so a rollback that cannot
+/// finish does not start.
 pub(crate) fn revert<C: MigrationConnection>(
     conn: &mut C,
     schema: &str,
     steps: &[Step],
     count: usize,
+    opts: ApplyOptions,
     report: &mut Report,
 ) -> Result<(), Error> {
     let rows = history(conn, schema)?;
@@ -255,6 +284,7 @@ pub(crate) fn revert<C: MigrationConnection>(
             applied: applied.len(),
         });
     }
+    let mut plan = Vec::with_capacity(count);
     for row in applied.into_iter().take(count) {
         let step = steps.iter().find(|s| s.name == row.name).ok_or_else(|| Error::CannotRollBack {
             schema: schema.to_owned(),
@@ -266,17 +296,18 @@ pub(crate) fn revert<C: MigrationConnection>(
             migration: row.name.clone(),
             reason: format!("it has no down.sql ({})", step.origin),
         })?;
+        check_checksum(schema, step, row, opts.allow_changed)?;
+        plan.push((step, down));
+    }
+    for (step, down) in plan {
         let before = report.clone();
         let result = C::DB::locked(conn, schema, step.run_in_transaction, |conn| {
             let still = C::DB::read_history(conn, schema)?;
             if !still.iter().any(|r| r.name == step.name) {
                 return Ok(());
             }
-            if step.scoped && step.run_in_transaction {
-                C::DB::scope_transaction(conn, schema)?;
-            }
             let started = Instant::now();
-            conn.batch_execute(down)?;
+            execute_scoped(conn, schema, step, &[down])?;
             C::DB::delete_history(conn, schema, &step.name)?;
             report.reverted.push(Applied {
                 name: step.name.clone(),

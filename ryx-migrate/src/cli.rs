@@ -36,6 +36,32 @@ use crate::metadata::{RyxTable, TableState};
 use crate::models::MigrationRunner;
 use crate::source::{load_dir, MigrationFile};
 
+/// `println!` that never panics: a closed pipe (`ryx .. | head`) only stops
+/// the output, not the work (migrations in flight finish and are recorded).
+macro_rules! say {
+    () => { say!("") };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics.
+macro_rules! esay {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `print!` that never panics (see `say!`).
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// The `ryx` command line, with the models of the crate that builds it.
 #[derive(Debug, Clone, Default)]
 pub struct Cli {
@@ -78,6 +104,21 @@ enum Command {
     Makemigrations(MakeArgs),
 }
 
+impl Command {
+    /// Whether the command may change the database (and so may create an
+    /// SQLite file that does not exist yet).
+    fn writes(&self) -> bool {
+        match self {
+            Command::Migrate(args) => !args.dry_run,
+            Command::Rollback(_) => true,
+            Command::Tenants {
+                command: TenantsCommand::Create { .. },
+            } => true,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct Targets {
     /// A tenant schema (repeat for several).
@@ -107,6 +148,9 @@ struct MigrateArgs {
     /// Create what this binary's models need instead of running the folder.
     #[arg(long)]
     from_models: bool,
+    /// Accept migrations edited after they were applied.
+    #[arg(long)]
+    allow_changed: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -361,7 +405,7 @@ impl Cli {
         match self.dispatch(opts) {
             Ok(code) => ExitCode::from(code),
             Err(failure) => {
-                eprintln!("error: {}", failure.message);
+                esay!("error: {}", failure.message);
                 ExitCode::from(failure.code)
             }
         }
@@ -415,12 +459,17 @@ impl Cli {
                 }
             }
         }
+        if kind == Backend::SQLite && !command.writes() && !Path::new(url).exists() {
+            return Err(Failure::usage(format!(
+                "no SQLite database at {url}: check the path (this command does not create one)"
+            )));
+        }
         let mut conn = C::establish(url).map_err(|e| {
             Failure::usage(format!("cannot connect to {}: {}", redact(url), chain(&e)))
         })?;
         let note_ignored = |schemas: &[String]| {
             if !kind.has_schemas() && !schemas.is_empty() {
-                eprintln!("note: {kind} has no schemas; --schema is ignored");
+                esay!("note: {kind} has no schemas; --schema is ignored");
             }
         };
         match command {
@@ -435,30 +484,36 @@ impl Cli {
                 }
                 let migrations = load_dir(&args.dir)?;
                 if schemas.is_empty() {
-                    eprintln!("no tenants found (schemas with a ryx_migrations table); create one with `ryx tenants create SCHEMA`");
+                    esay!("no tenants found (schemas with a ryx_migrations table); create one with `ryx tenants create SCHEMA`");
                     return Ok(0);
                 }
                 if args.dry_run {
-                    return dry_run(&mut conn, &schemas, &migrations, args.format);
+                    return dry_run(
+                        &mut conn,
+                        &schemas,
+                        &migrations,
+                        args.format,
+                        args.allow_changed,
+                    );
                 }
                 drop(conn);
+                // never more connections than tenants, nor than a sane bound
                 let jobs = args
                     .jobs
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+                    .min(schemas.len())
+                    .clamp(1, MAX_JOBS);
                 let manager = ConnectionManager::<C>::new(url);
                 let pool = Pool::builder()
                     .max_size(u32::try_from(jobs).unwrap_or(u32::MAX).max(1))
                     .min_idle(Some(0))
                     .connection_timeout(Duration::from_secs(30))
                     .build_unchecked(manager);
-                migrate_fleet(
-                    &pool,
-                    &schemas,
-                    &migrations,
-                    jobs,
-                    args.fail_fast,
-                    args.format,
-                )
+                let options = FleetOptions::default()
+                    .jobs(jobs)
+                    .fail_fast(args.fail_fast)
+                    .allow_changed(args.allow_changed);
+                migrate_fleet(&pool, &schemas, &migrations, &options, args.format)
             }
             Command::Showmigrations(args) => {
                 note_ignored(&args.targets.schemas);
@@ -479,9 +534,11 @@ impl Cli {
                     .schema(schema)
                     .rollback(&mut conn, args.steps)?;
                 for r in &report.reverted {
-                    println!(
+                    say!(
                         "{}: reverted {} in {:.1?}",
-                        report.schema, r.name, r.duration
+                        report.schema,
+                        r.name,
+                        r.duration
                     );
                 }
                 Ok(0)
@@ -493,10 +550,10 @@ impl Cli {
                 }
                 match crate::make::make_migration(&mut conn, &args.dir, &self.models, &args.name)? {
                     Some(made) => {
-                        println!("created {}", made.path.display());
-                        print!("{}", made.up);
+                        say!("created {}", made.path.display());
+                        say_raw!("{}", made.up);
                     }
-                    None => println!(
+                    None => say!(
                         "no changes: the models match what {} builds",
                         args.dir.display()
                     ),
@@ -528,22 +585,23 @@ impl Cli {
             match runner.migrate(conn) {
                 Ok(report) => {
                     if args.format == Format::Text {
-                        print!("{report}");
+                        say_raw!("{report}");
                         for p in &report.planned {
                             for sql in &p.sql {
-                                println!("{sql};");
+                                say!("{sql};");
                             }
                         }
                     }
                     json.push(serde_json::json!({
                         "schema": schema,
                         "applied": report.applied.iter().map(|a| &a.name).collect::<Vec<_>>(),
+                        "planned": report.planned.iter().map(|p| serde_json::json!({"name": p.name, "sql": p.sql})).collect::<Vec<_>>(),
                         "drift": report.drift.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     }));
                 }
                 Err(e) => {
                     failed += 1;
-                    eprintln!("{schema}: FAILED: {}", chain(&e));
+                    esay!("{schema}: FAILED: {}", chain(&e));
                     json.push(serde_json::json!({ "schema": schema, "error": chain(&e) }));
                     if args.fail_fast {
                         break;
@@ -552,11 +610,14 @@ impl Cli {
             }
         }
         if args.format == Format::Json {
-            println!("{}", serde_json::Value::Array(json));
+            say!("{}", serde_json::Value::Array(json));
         }
         Ok(if failed > 0 { 1 } else { 0 })
     }
 }
+
+/// The most connections `--jobs` opens at once.
+const MAX_JOBS: usize = 256;
 
 const NO_MODELS: &str = "this ryx binary has no models: build your own with \
     `ryx::migrate::cli::Cli::new().model::<posts::table>().run()` in src/bin/ryx.rs (see the docs of ryx::migrate::cli)";
@@ -567,7 +628,7 @@ fn effective_schema(kind: Backend, schema: &str) -> Result<String, Failure> {
     if kind.has_schemas() {
         Ok(schema.to_owned())
     } else {
-        eprintln!("note: {kind} has no schemas; --schema is ignored");
+        esay!("note: {kind} has no schemas; --schema is ignored");
         Ok(DEFAULT_TENANT.to_owned())
     }
 }
@@ -593,9 +654,12 @@ fn targets<C: MigrationConnection>(
     if t.all_schemas {
         return Ok(fleet::tenants(conn)?);
     }
-    let mut schemas = t.schemas.clone();
-    schemas.dedup();
-    Ok(schemas)
+    let mut seen = std::collections::HashSet::new();
+    Ok(t.schemas
+        .iter()
+        .filter(|s| seen.insert(*s))
+        .cloned()
+        .collect())
 }
 
 fn sqlmigrate(args: &SqlArgs, backend: Backend) -> Result<u8, Failure> {
@@ -618,25 +682,34 @@ fn sqlmigrate(args: &SqlArgs, backend: Backend) -> Result<u8, Failure> {
             ))
         })?;
     if !backend.has_schemas() {
-        eprintln!("note: {backend} has no schemas; --schema is ignored");
+        esay!("note: {backend} has no schemas; --schema is ignored");
     }
-    println!("-- {} on {backend}", found.name);
+    say!("-- {} on {backend}", found.name);
     if found.run_in_transaction {
-        println!("BEGIN;");
+        say!("BEGIN;");
         if backend == Backend::PostgreSQL {
-            println!(
+            say!(
                 "SELECT pg_advisory_xact_lock({});",
                 crate::checksum::advisory_lock_key(&args.schema)
             );
-            println!("SET LOCAL search_path TO {};", backend.quote(&args.schema));
+            say!("SET LOCAL search_path TO {};", backend.quote(&args.schema));
         }
     } else {
-        println!("-- run_in_transaction = false: runs outside a transaction");
+        say!("-- run_in_transaction = false: runs outside a transaction");
+        if backend == Backend::PostgreSQL {
+            say!(
+                "SELECT pg_advisory_lock({});",
+                crate::checksum::advisory_lock_key(&args.schema)
+            );
+            say!("SET search_path TO {};", backend.quote(&args.schema));
+        }
     }
     let up = found.up.trim_end();
-    println!("{up}");
+    say!("{up}");
     if found.run_in_transaction {
-        println!("COMMIT;");
+        say!("COMMIT;");
+    } else if backend == Backend::PostgreSQL {
+        say!("-- then the session's previous search_path is restored and the lock released");
     }
     Ok(0)
 }
@@ -646,6 +719,7 @@ fn dry_run<C: MigrationConnection>(
     schemas: &[String],
     migrations: &[MigrationFile],
     format: Format,
+    allow_changed: bool,
 ) -> Result<u8, Failure> {
     let mut json = Vec::new();
     for schema in schemas {
@@ -653,16 +727,17 @@ fn dry_run<C: MigrationConnection>(
             .migrations(migrations.to_vec())
             .schema(schema.clone())
             .dry_run(true)
+            .allow_changed(allow_changed)
             .run(conn)?;
         match format {
             Format::Text => {
                 if report.planned.is_empty() {
-                    println!("-- {schema}: up to date");
+                    say!("-- {schema}: up to date");
                 }
                 for p in &report.planned {
-                    println!("-- {schema}: {}", p.name);
+                    say!("-- {schema}: {}", p.name);
                     for sql in &p.sql {
-                        println!("{};", sql.trim_end().trim_end_matches(';'));
+                        say!("{};", sql.trim_end().trim_end_matches(';'));
                     }
                 }
             }
@@ -673,7 +748,7 @@ fn dry_run<C: MigrationConnection>(
         }
     }
     if format == Format::Json {
-        println!("{}", serde_json::Value::Array(json));
+        say!("{}", serde_json::Value::Array(json));
     }
     Ok(0)
 }
@@ -687,7 +762,19 @@ fn describe(result: &TenantResult) -> String {
             result.duration
         ),
         Outcome::Current => format!("{}: already current", result.schema),
-        Outcome::Failed(e) => format!("{}: FAILED: {}", result.schema, chain(e)),
+        Outcome::Failed(e) => match e.report().filter(|r| !r.applied.is_empty()) {
+            Some(r) => format!(
+                "{}: FAILED after applying {}: {}",
+                result.schema,
+                r.applied
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                chain(e)
+            ),
+            None => format!("{}: FAILED: {}", result.schema, chain(e)),
+        },
         Outcome::NotStarted => format!("{}: not started (--fail-fast)", result.schema),
         #[allow(unreachable_patterns)]
         _ => format!("{}: unknown outcome", result.schema),
@@ -698,15 +785,13 @@ fn migrate_fleet<C>(
     pool: &Pool<ConnectionManager<C>>,
     schemas: &[String],
     migrations: &[MigrationFile],
-    jobs: usize,
-    fail_fast: bool,
+    options: &FleetOptions,
     format: Format,
 ) -> Result<u8, Failure>
 where
     C: R2D2Connection + 'static,
     PooledConnection<ConnectionManager<C>>: MigrationConnection,
 {
-    let options = FleetOptions::default().jobs(jobs).fail_fast(fail_fast);
     let terminal = std::io::stderr().is_terminal() && format == Format::Text;
     let bar = if terminal {
         let bar = indicatif::ProgressBar::new(schemas.len() as u64);
@@ -727,10 +812,10 @@ where
             bar.set_message(r.schema.clone());
             bar.inc(1);
         }
-        None if format == Format::Text => println!("{}", describe(r)),
+        None if format == Format::Text => say!("{}", describe(r)),
         None => {}
     };
-    let report = fleet::migrate_fleet(pool, schemas, migrations, &options, &on_done)?;
+    let report = fleet::migrate_fleet(pool, schemas, migrations, options, &on_done)?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -740,18 +825,18 @@ where
     let not_started: Vec<&TenantResult> = report.not_started().collect();
     match format {
         Format::Text => {
-            println!();
-            println!("{:<16} {:>8}", "outcome", "tenants");
-            println!("{:<16} {:>8}", "migrated", migrated.len());
-            println!("{:<16} {:>8}", "already current", current);
-            println!("{:<16} {:>8}", "failed", failed.len());
+            say!();
+            say!("{:<16} {:>8}", "outcome", "tenants");
+            say!("{:<16} {:>8}", "migrated", migrated.len());
+            say!("{:<16} {:>8}", "already current", current);
+            say!("{:<16} {:>8}", "failed", failed.len());
             if !not_started.is_empty() {
-                println!("{:<16} {:>8}", "not started", not_started.len());
+                say!("{:<16} {:>8}", "not started", not_started.len());
             }
-            println!("in {:.1?}", report.duration);
+            say!("in {:.1?}", report.duration);
             for f in &failed {
                 if let Outcome::Failed(e) = &f.outcome {
-                    println!("failed: {}: {}", f.schema, chain(e));
+                    say!("failed: {}: {}", f.schema, chain(e));
                 }
             }
         }
@@ -766,13 +851,19 @@ where
                 }).collect::<Vec<_>>(),
                 "current": report.current().map(|t| t.schema.clone()).collect::<Vec<_>>(),
                 "failed": failed.iter().map(|t| {
-                    let error = match &t.outcome { Outcome::Failed(e) => chain(e), _ => String::new() };
-                    serde_json::json!({"schema": t.schema, "error": error})
+                    let (error, applied) = match &t.outcome {
+                        Outcome::Failed(e) => (
+                            chain(e),
+                            e.report().map(|r| r.applied.iter().map(|a| a.name.clone()).collect()).unwrap_or_default(),
+                        ),
+                        _ => (String::new(), Vec::new()),
+                    };
+                    serde_json::json!({"schema": t.schema, "error": error, "applied": applied})
                 }).collect::<Vec<_>>(),
                 "not_started": not_started.iter().map(|t| t.schema.clone()).collect::<Vec<_>>(),
                 "ms": report.duration.as_millis(),
             });
-            println!("{json}");
+            say!("{json}");
         }
     }
     Ok(if report.is_success() { 0 } else { 1 })
@@ -782,14 +873,14 @@ fn show(statuses: &[fleet::TenantStatus], unapplied: bool, format: Format) {
     match format {
         Format::Json => {
             let json = serde_json::to_string(statuses).unwrap_or_else(|_| "[]".to_owned());
-            println!("{json}");
+            say!("{json}");
         }
         Format::Text => {
             if statuses.is_empty() {
-                println!("no tenants found (schemas with a ryx_migrations table)");
+                say!("no tenants found (schemas with a ryx_migrations table)");
             }
             for st in statuses {
-                println!(
+                say!(
                     "{}{}",
                     st.schema,
                     if st.exists {
@@ -800,15 +891,19 @@ fn show(statuses: &[fleet::TenantStatus], unapplied: bool, format: Format) {
                 );
                 if !unapplied {
                     for name in &st.applied {
-                        println!(" [X] {name}");
+                        if st.changed.contains(name) {
+                            say!(" [X] {name} (changed since it was applied)");
+                        } else {
+                            say!(" [X] {name}");
+                        }
                     }
                 }
                 for name in &st.pending {
-                    println!(" [ ] {name}");
+                    say!(" [ ] {name}");
                 }
                 if !unapplied {
                     for name in &st.unknown {
-                        println!(" [X] {name} (not in the migrations folder)");
+                        say!(" [X] {name} (not in the migrations folder)");
                     }
                 }
             }
@@ -827,10 +922,10 @@ fn tenants<C: MigrationConnection>(
             match format {
                 Format::Text => {
                     for t in &list {
-                        println!("{t}");
+                        say!("{t}");
                     }
                 }
-                Format::Json => println!("{}", serde_json::json!(list)),
+                Format::Json => say!("{}", serde_json::json!(list)),
             }
             Ok(0)
         }
@@ -844,19 +939,19 @@ fn tenants<C: MigrationConnection>(
             let schema = if kind.has_schemas() {
                 schema
             } else {
-                eprintln!("note: {kind} has no schemas; using the database itself");
+                esay!("note: {kind} has no schemas; using the database itself");
                 DEFAULT_TENANT.to_owned()
             };
             if no_migrate {
                 crate::apply::create_tenant(conn, &schema)?;
-                println!("{schema}: created");
+                say!("{schema}: created");
             } else {
                 let report = FileRunner::new()
                     .migrations_dir(&dir)
                     .schema(schema.clone())
                     .run(conn)?;
                 crate::apply::create_tenant(conn, &schema)?;
-                println!(
+                say!(
                     "{schema}: created, {} migration(s) applied",
                     report.applied.len()
                 );
@@ -888,7 +983,7 @@ fn tenants<C: MigrationConnection>(
                 message: format!("cannot drop schema `{schema}`: {}", chain(&e)),
                 code: 1,
             })?;
-            println!("{schema}: dropped");
+            say!("{schema}: dropped");
             Ok(0)
         }
     }

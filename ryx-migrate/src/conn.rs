@@ -48,6 +48,8 @@ struct SchemaAndName {
     schema: String,
     #[diesel(sql_type = Text)]
     name: String,
+    #[diesel(sql_type = Text)]
+    checksum: String,
 }
 
 #[derive(QueryableByName)]
@@ -129,6 +131,39 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
     where
         C: Connection<Backend = Self> + LoadConnection;
 
+    /// Whether `schema` exists (always true on backends without schemas).
+    #[doc(hidden)]
+    fn schema_exists<C>(conn: &mut C, schema: &str) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = (conn, schema);
+        Ok(true)
+    }
+
+    /// Makes unqualified names resolve in `schema` for the session, outside a
+    /// transaction (PostgreSQL), returning the previous setting to restore.
+    /// Used only for `run_in_transaction = false` migrations, which cannot use
+    /// `SET LOCAL`; the caller restores it on every path.
+    #[doc(hidden)]
+    fn scope_session<C>(conn: &mut C, schema: &str) -> QueryResult<Option<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = (conn, schema);
+        Ok(None)
+    }
+
+    /// Restores what [`scope_session`](Self::scope_session) returned.
+    #[doc(hidden)]
+    fn restore_session<C>(conn: &mut C, previous: Option<String>) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = (conn, previous);
+        Ok(())
+    }
+
     /// Bind placeholder `n` (1-based).
     #[doc(hidden)]
     fn placeholder(n: usize) -> String;
@@ -155,16 +190,20 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
         Ok(None)
     }
 
-    /// `(schema, migration name)` for every history row of `schemas`, in one query.
+    /// `(schema, migration name, checksum)` for every history row of `schemas`,
+    /// in one query.
     #[doc(hidden)]
-    fn history_names<C>(conn: &mut C, schemas: &[String]) -> QueryResult<Vec<(String, String)>>
+    fn history_names<C>(
+        conn: &mut C,
+        schemas: &[String],
+    ) -> QueryResult<Vec<(String, String, String)>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
         let mut out = Vec::new();
         for schema in schemas {
             for row in Self::read_history(conn, schema)? {
-                out.push((schema.clone(), row.name));
+                out.push((schema.clone(), row.name, row.checksum));
             }
         }
         Ok(out)
@@ -400,6 +439,51 @@ impl MigrationBackend for diesel::pg::Pg {
         format!("${n}")
     }
 
+    fn schema_exists<C>(conn: &mut C, schema: &str) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT nspname::text AS name FROM pg_catalog.pg_namespace WHERE nspname = $1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned());
+        load_names!(conn, q).map(|names| !names.is_empty())
+    }
+
+    fn scope_session<C>(conn: &mut C, schema: &str) -> QueryResult<Option<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        #[derive(QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = Text)]
+            setting: String,
+        }
+        let previous: Setting =
+            diesel::sql_query("SELECT pg_catalog.current_setting('search_path') AS setting")
+                .get_result(conn)?;
+        diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, false)")
+            .bind::<Text, _>(Backend::PostgreSQL.quote(schema))
+            .execute(conn)?;
+        Ok(Some(previous.setting))
+    }
+
+    fn restore_session<C>(conn: &mut C, previous: Option<String>) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        match previous {
+            Some(setting) => {
+                diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, false)")
+                    .bind::<Text, _>(setting)
+                    .execute(conn)
+                    .map(|_| ())
+            }
+            None => Ok(()),
+        }
+    }
+
     fn tenant_schemas<C>(conn: &mut C, only: Option<&[String]>) -> QueryResult<Option<Vec<String>>>
     where
         C: Connection<Backend = Self> + LoadConnection,
@@ -420,7 +504,10 @@ impl MigrationBackend for diesel::pg::Pg {
         load_names!(conn, q).map(Some)
     }
 
-    fn history_names<C>(conn: &mut C, schemas: &[String]) -> QueryResult<Vec<(String, String)>>
+    fn history_names<C>(
+        conn: &mut C,
+        schemas: &[String],
+    ) -> QueryResult<Vec<(String, String, String)>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
@@ -432,7 +519,7 @@ impl MigrationBackend for diesel::pg::Pg {
                 .enumerate()
                 .map(|(i, s)| {
                     format!(
-                        "SELECT ${}::text AS schema, name::text AS name FROM {}",
+                        "SELECT ${}::text AS schema, name::text AS name, checksum::text AS checksum FROM {}",
                         i + 1,
                         history_table(Backend::PostgreSQL, s)
                     )
@@ -443,7 +530,7 @@ impl MigrationBackend for diesel::pg::Pg {
                 q = q.bind::<Text, _>(s.clone());
             }
             let rows: Vec<SchemaAndName> = q.load(conn)?;
-            out.extend(rows.into_iter().map(|r| (r.schema, r.name)));
+            out.extend(rows.into_iter().map(|r| (r.schema, r.name, r.checksum)));
         }
         Ok(out)
     }

@@ -44,7 +44,10 @@ pub enum Error {
     /// A migration failed. Its transaction was rolled back (on PostgreSQL and
     /// SQLite: nothing of it is left, and no history row was written); the
     /// migrations applied before it stay applied and are listed in `report`.
-    #[error("migration `{migration}` failed in schema `{schema}`; nothing of it was recorded (fix it and run again)")]
+    #[error(
+        "migration `{migration}` failed in schema `{schema}` and was not recorded \
+         (on PostgreSQL and SQLite nothing of it remains; MySQL keeps DDL that ran before the failure): fix it and run again"
+    )]
     MigrationFailed {
         /// The schema being migrated.
         schema: String,
@@ -61,7 +64,7 @@ pub enum Error {
     #[error(
         "migration `{migration}` ({path}) was changed after it was applied to schema `{schema}` \
          (recorded checksum {recorded}, now {current}): restore the applied version and add a new \
-         migration for the change, or allow it with `allow_changed(true)`"
+         migration for the change, or allow it with `allow_changed(true)` (CLI: `--allow-changed`)"
     )]
     ChangedAfterApply {
         /// The schema whose history records the migration.

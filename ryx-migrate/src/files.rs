@@ -24,8 +24,11 @@ enum Source {
 /// - Each migration runs in its own transaction holding the schema's advisory
 ///   lock (PostgreSQL; `BEGIN IMMEDIATE` on SQLite), with `SET LOCAL
 ///   search_path` to the schema, so unqualified names in the files land in the
-///   schema. `run_in_transaction = false` migrations run outside a
-///   transaction, under a session advisory lock, and must qualify their names.
+///   schema. `run_in_transaction = false` migrations (`CREATE INDEX
+///   CONCURRENTLY`) run outside a transaction under a session advisory lock;
+///   `SET LOCAL` cannot scope them, so ryx sets the session's `search_path` to
+///   the schema for their duration and restores the previous value right
+///   after, on success and on failure.
 /// - What is applied is recorded in the schema's own `ryx_migrations` with a
 ///   checksum; a migration edited after it was applied is an error.
 /// - A failing migration leaves nothing behind and writes no history row.
@@ -176,7 +179,11 @@ impl FileRunner {
         ryx_dsl::SchemaName::new(schema)?;
         let all = self.steps()?;
         let mut report = Report::new(schema);
-        apply::revert(conn, schema, &all, steps, &mut report)?;
+        let opts = ApplyOptions {
+            atomic: false,
+            allow_changed: self.allow_changed,
+        };
+        apply::revert(conn, schema, &all, steps, opts, &mut report)?;
         Ok(report)
     }
 

@@ -32,12 +32,27 @@ pub struct TenantStatus {
     pub pending: Vec<String>,
     /// History rows the source does not know (applied elsewhere, or model steps).
     pub unknown: Vec<String>,
+    /// Applied migrations whose text changed since (a run refuses them unless
+    /// edits are allowed).
+    pub changed: Vec<String>,
+}
+
+impl TenantStatus {
+    /// Whether a run would do nothing: nothing pending and (unless edits are
+    /// allowed) nothing changed since it was applied.
+    pub fn is_current(&self, allow_changed: bool) -> bool {
+        self.pending.is_empty() && (allow_changed || self.changed.is_empty())
+    }
 }
 
 /// The schemas holding a `ryx_migrations` table: ryx's tenants. On SQLite and
 /// MySQL, [`DEFAULT_TENANT`] if the database has a history table.
 pub fn tenants<C: MigrationConnection>(conn: &mut C) -> Result<Vec<String>, Error> {
-    Ok(histories(conn, None)?.into_keys().collect())
+    C::DB::prepare(conn).map_err(db_error("*", "prepare the connection"))?;
+    match C::DB::tenant_schemas(conn, None).map_err(db_error("*", "list the tenant schemas"))? {
+        Some(schemas) => Ok(schemas),
+        None => Ok(histories(conn, None)?.into_keys().collect()),
+    }
 }
 
 /// History names per tenant, for `only` (or every tenant). On PostgreSQL two
@@ -46,19 +61,29 @@ pub fn tenants<C: MigrationConnection>(conn: &mut C) -> Result<Vec<String>, Erro
 fn histories<C: MigrationConnection>(
     conn: &mut C,
     only: Option<&[String]>,
-) -> Result<BTreeMap<String, Vec<String>>, Error> {
+) -> Result<BTreeMap<String, Vec<(String, String)>>, Error> {
     C::DB::prepare(conn).map_err(db_error("*", "prepare the connection"))?;
     let mut out = BTreeMap::new();
     match C::DB::tenant_schemas(conn, only).map_err(db_error("*", "list the tenant schemas"))? {
-        Some(schemas) => {
+        Some(mut schemas) => {
+            // A tenant dropped between the two queries fails the second one:
+            // list again and retry once.
+            let rows = match C::DB::history_names(conn, &schemas) {
+                Ok(rows) => rows,
+                Err(_) => {
+                    schemas = C::DB::tenant_schemas(conn, only)
+                        .map_err(db_error("*", "list the tenant schemas"))?
+                        .unwrap_or_default();
+                    C::DB::history_names(conn, &schemas)
+                        .map_err(db_error("*", "read the migration histories"))?
+                }
+            };
             for s in &schemas {
                 out.insert(s.clone(), Vec::new());
             }
-            let rows = C::DB::history_names(conn, &schemas)
-                .map_err(db_error("*", "read the migration histories"))?;
-            for (schema, name) in rows {
+            for (schema, name, checksum) in rows {
                 if let Some(list) = out.get_mut(&schema) {
-                    list.push(name);
+                    list.push((name, checksum));
                 }
             }
         }
@@ -66,10 +91,10 @@ fn histories<C: MigrationConnection>(
             let tables = C::DB::live_tables(conn, DEFAULT_TENANT)
                 .map_err(db_error(DEFAULT_TENANT, "list the tables"))?;
             if tables.iter().any(|t| t == crate::HISTORY_TABLE) {
-                let names: Vec<String> = C::DB::read_history(conn, DEFAULT_TENANT)
+                let names: Vec<(String, String)> = C::DB::read_history(conn, DEFAULT_TENANT)
                     .map_err(db_error(DEFAULT_TENANT, "read the migration history"))?
                     .into_iter()
-                    .map(|r| r.name)
+                    .map(|r| (r.name, r.checksum))
                     .collect();
                 match only {
                     Some(list) => {
@@ -107,24 +132,31 @@ pub fn status<C: MigrationConnection>(
         .into_iter()
         .map(|schema| {
             let history = found.get(&schema);
-            let applied_set = |name: &str| history.is_some_and(|h| h.iter().any(|n| n == name));
+            let recorded = |name: &str| {
+                history.and_then(|h| h.iter().find(|(n, _)| n == name).map(|(_, c)| c.as_str()))
+            };
             TenantStatus {
                 exists: history.is_some(),
                 applied: migrations
                     .iter()
-                    .filter(|m| applied_set(&m.name))
+                    .filter(|m| recorded(&m.name).is_some())
                     .map(|m| m.name.clone())
                     .collect(),
                 pending: migrations
                     .iter()
-                    .filter(|m| !applied_set(&m.name))
+                    .filter(|m| recorded(&m.name).is_none())
+                    .map(|m| m.name.clone())
+                    .collect(),
+                changed: migrations
+                    .iter()
+                    .filter(|m| recorded(&m.name).is_some_and(|c| c != m.checksum()))
                     .map(|m| m.name.clone())
                     .collect(),
                 unknown: history
                     .map(|h| {
                         h.iter()
-                            .filter(|n| !migrations.iter().any(|m| &m.name == *n))
-                            .cloned()
+                            .filter(|(n, _)| !migrations.iter().any(|m| &m.name == n))
+                            .map(|(n, _)| n.clone())
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -263,6 +295,13 @@ where
     for s in schemas {
         ryx_dsl::SchemaName::new_for_create(s)?;
     }
+    let mut seen = std::collections::HashSet::new();
+    let schemas: Vec<String> = schemas
+        .iter()
+        .filter(|s| seen.insert(*s))
+        .cloned()
+        .collect();
+    let schemas = schemas.as_slice();
     let statuses = {
         let mut conn = pool.get().map_err(|e| Error::Pool(e.to_string()))?;
         status(&mut conn, Some(schemas), migrations)?
@@ -270,7 +309,7 @@ where
     let mut results: Vec<TenantResult> = Vec::with_capacity(schemas.len());
     let queue: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
     for st in statuses {
-        if st.pending.is_empty() {
+        if st.is_current(options.allow_changed) {
             let r = TenantResult {
                 schema: st.schema,
                 outcome: Outcome::Current,

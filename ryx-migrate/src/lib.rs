@@ -20,7 +20,11 @@
 //! creating the schema or the history table (`CREATE .. IF NOT EXISTS` races
 //! without it). Concurrent runners on one schema wait for each other and apply
 //! each migration exactly once; a failed migration leaves nothing behind and
-//! no history row. On SQLite the transaction is `BEGIN IMMEDIATE`.
+//! no history row. On SQLite the transaction is `BEGIN IMMEDIATE`, so a runner
+//! must not be called inside a transaction the caller already opened there
+//! (PostgreSQL and MySQL nest it as a savepoint). The model runner plans under
+//! the same lock, from the live catalog, so concurrent runners never both add
+//! a column and a table dropped by hand is created again.
 //!
 //! **MySQL commits DDL implicitly**: a failing migration's earlier statements
 //! stay applied (no history row is written for it, so fix the migration to be

@@ -1,8 +1,9 @@
 //! Model-driven migrations: from `ryx_table!` declarations to the database.
 
-use crate::apply::{self, db_error, ApplyOptions, MigrationConnection, Step};
+use crate::apply::{self, db_error, MigrationConnection, Step};
 use crate::backend::Backend;
 use crate::checksum::sha256_hex;
+use crate::conn::TxError;
 use crate::conn::{LiveColumn, MigrationBackend, HISTORY_TABLE};
 use crate::ddl::{index_name, DDLGenerator};
 use crate::error::Error;
@@ -84,26 +85,84 @@ impl MigrationRunner {
         let schema = self.schema_name();
         ryx_dsl::SchemaName::new_for_create(schema)?;
         let mut report = Report::new(schema);
-        let (steps, drift) = plan::<C>(conn, schema, &self.tables)?;
-        report.drift = drift;
         if self.dry_run {
-            let rows = apply::history(conn, schema)?;
-            let todo = apply::pending(schema, &steps, &rows, ApplyOptions::default(), &mut report)?;
-            report.planned = todo
-                .into_iter()
+            let (steps, drift) = plan::<C>(conn, schema, &self.tables)?;
+            report.drift = drift;
+            report.planned = steps
+                .iter()
                 .map(|s| apply::planned::<C::DB>(schema, s))
                 .collect();
             return Ok(report);
         }
-        let opts = ApplyOptions {
-            atomic: true,
-            // Model steps are named by what they do; a changed definition of an
-            // already-created table is drift, not an edited migration.
-            allow_changed: true,
-        };
-        apply::apply(conn, schema, &steps, opts, &mut report)?;
-        Ok(report)
+        // The plan is made under the schema's lock, from the live catalog:
+        // concurrent runners never both add a column, and a table dropped by
+        // hand is created again.
+        let gen = DDLGenerator::new(C::DB::KIND).in_schema(schema);
+        let mut current = String::from("model:schema:create");
+        let result = C::DB::locked(conn, schema, true, |conn| {
+            let existed = C::DB::schema_exists(conn, schema)?;
+            crate::conn::ensure_history::<C::DB, C>(conn, schema)?;
+            if !existed {
+                record(
+                    conn,
+                    schema,
+                    &mut report,
+                    &current,
+                    &[],
+                    std::time::Duration::ZERO,
+                )?;
+            }
+            let (found, drift) = changes(conn, schema, &self.tables)?;
+            report.drift = drift;
+            for change in found.iter().filter(|c| !matches!(c, Change::CreateSchema)) {
+                current = change.name();
+                let sql = change.up(&gen, schema)?;
+                let started = std::time::Instant::now();
+                for statement in &sql {
+                    conn.batch_execute(statement)?;
+                }
+                record(conn, schema, &mut report, &current, &sql, started.elapsed())?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(report),
+            Err(TxError::Ryx(e)) => Err(e),
+            Err(TxError::Db(source)) => {
+                if C::DB::KIND != Backend::MySQL {
+                    // rolled back: nothing of this run remains
+                    report.applied.clear();
+                }
+                Err(Error::MigrationFailed {
+                    schema: schema.to_owned(),
+                    migration: current,
+                    source,
+                    report: Box::new(report),
+                })
+            }
+        }
     }
+}
+
+/// Records a model step in the history (replacing an older row of the same
+/// name) and in the report.
+fn record<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    report: &mut Report,
+    name: &str,
+    sql: &[String],
+    duration: std::time::Duration,
+) -> Result<(), TxError> {
+    let checksum = sha256_hex(sql.join(";\n").as_bytes());
+    let ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+    C::DB::delete_history(conn, schema, name)?;
+    C::DB::insert_history(conn, schema, name, &checksum, ms)?;
+    report.applied.push(crate::report::Applied {
+        name: name.to_owned(),
+        duration,
+    });
+    Ok(())
 }
 
 /// Orders tables so that a table comes after the tables its foreign keys reference.
@@ -217,7 +276,9 @@ pub(crate) fn changes<C: MigrationConnection>(
         C::DB::live_tables(conn, schema).map_err(db_error(schema, "list the tables"))?;
     let mut out = Vec::new();
     let mut drift = Vec::new();
-    if kind.has_schemas() {
+    if kind.has_schemas()
+        && !C::DB::schema_exists(conn, schema).map_err(db_error(schema, "look up the schema"))?
+    {
         out.push(Change::CreateSchema);
     }
     for table in ordered(tables) {

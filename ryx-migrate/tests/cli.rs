@@ -93,6 +93,42 @@ impl Drop for Schemas {
     }
 }
 
+/// A database of its own, for tests that look at every tenant (`--all-schemas`,
+/// `tenants list`) and must not see other tests' schemas.
+struct PgDb {
+    name: String,
+}
+
+impl PgDb {
+    fn new() -> Self {
+        let name = unique("ryx_cli_db");
+        let mut admin = diesel::PgConnection::establish(&pg_url()).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+        PgDb { name }
+    }
+
+    fn url(&self) -> String {
+        let base = pg_url();
+        let server = base
+            .rsplit_once('/')
+            .map_or(base.as_str(), |(server, _)| server);
+        format!("{server}/{}", self.name)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = diesel::PgConnection::establish(&pg_url()) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
 #[test]
 fn help_and_version() {
     let (stdout, _) = expect(&ryx(&["--help"]), 0);
@@ -236,7 +272,8 @@ fn rollback_past_the_first_migration_is_refused() {
 
 #[test]
 fn postgres_fleet_with_one_failing_tenant() {
-    let url = pg_url();
+    let db = PgDb::new();
+    let url = db.url();
     let schemas = Schemas::new(3);
     let dir = fixtures("basic");
     let dir = dir.to_str().unwrap();
@@ -441,7 +478,8 @@ fn text_output_is_one_line_per_tenant_and_a_summary() {
 
 #[test]
 fn tenants_create_list_drop_and_sqlmigrate() {
-    let url = pg_url();
+    let db = PgDb::new();
+    let url = db.url();
     let schemas = Schemas::new(2);
     let dir = fixtures("basic");
     let dir = dir.to_str().unwrap();
@@ -614,4 +652,99 @@ fn mysql_migrate_show_and_rollback() {
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
+}
+
+#[test]
+fn repeated_schemas_run_once_and_edited_migrations_are_not_current() {
+    let url = pg_url();
+    let schemas = Schemas::new(1);
+    let s = schemas.0[0].as_str();
+    let dir = std::env::temp_dir().join(unique("ryx_cli_dir"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(fixtures("basic")).unwrap() {
+        let entry = entry.unwrap();
+        let to = dir.join(entry.file_name());
+        std::fs::create_dir_all(&to).unwrap();
+        for file in std::fs::read_dir(entry.path()).unwrap() {
+            let file = file.unwrap();
+            std::fs::copy(file.path(), to.join(file.file_name())).unwrap();
+        }
+    }
+    let d = dir.to_str().unwrap();
+    let (stdout, _) = expect(
+        &ryx(&[
+            "--url",
+            &url,
+            "migrate",
+            "--dir",
+            d,
+            "--schema",
+            s,
+            "--schema",
+            s,
+            "--jobs",
+            "4294967295",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["migrated"].as_array().unwrap().len(), 1, "{json}");
+    assert!(json["current"].as_array().unwrap().is_empty(), "{json}");
+    // edit an applied migration: the tenant is no longer "current"
+    std::fs::write(
+        dir.join("2024-01-01-000000_create_authors/up.sql"),
+        "CREATE TABLE ms_authors (id BIGINT PRIMARY KEY);",
+    )
+    .unwrap();
+    let (stdout, _) = expect(
+        &ryx(&["--url", &url, "showmigrations", "--dir", d, "--schema", s]),
+        0,
+    );
+    assert!(
+        stdout.contains("2024-01-01-000000_create_authors (changed since it was applied)"),
+        "{stdout}"
+    );
+    let (stdout, _) = expect(
+        &ryx(&["--url", &url, "migrate", "--dir", d, "--schema", s]),
+        1,
+    );
+    assert!(
+        stdout.contains("FAILED") && stdout.contains("--allow-changed"),
+        "{stdout}"
+    );
+    let (stdout, _) = expect(
+        &ryx(&[
+            "--url",
+            &url,
+            "migrate",
+            "--dir",
+            d,
+            "--schema",
+            s,
+            "--allow-changed",
+        ]),
+        0,
+    );
+    assert!(stdout.contains("already current"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn read_only_commands_do_not_create_sqlite_files() {
+    let path = std::env::temp_dir().join(format!("{}.sqlite3", unique("ryx_cli_missing")));
+    let dir = fixtures("basic");
+    expect_one_line_error(
+        &ryx(&[
+            "--url",
+            path.to_str().unwrap(),
+            "showmigrations",
+            "--dir",
+            dir.to_str().unwrap(),
+        ]),
+        2,
+        "no SQLite database",
+    );
+    assert!(!path.exists());
 }
