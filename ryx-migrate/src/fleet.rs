@@ -124,6 +124,8 @@ pub fn status<C: MigrationConnection>(
         }
     }
     let found = histories(conn, schemas)?;
+    // once, not once per tenant
+    let checksums: Vec<String> = migrations.iter().map(MigrationFile::checksum).collect();
     let names: Vec<String> = match schemas {
         Some(list) => list.to_vec(),
         None => found.keys().cloned().collect(),
@@ -149,8 +151,9 @@ pub fn status<C: MigrationConnection>(
                     .collect(),
                 changed: migrations
                     .iter()
-                    .filter(|m| recorded(&m.name).is_some_and(|c| c != m.checksum()))
-                    .map(|m| m.name.clone())
+                    .zip(&checksums)
+                    .filter(|(m, sum)| recorded(&m.name).is_some_and(|c| c != sum.as_str()))
+                    .map(|(m, _)| m.name.clone())
                     .collect(),
                 unknown: history
                     .map(|h| {
