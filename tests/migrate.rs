@@ -538,11 +538,33 @@ mod postgres {
             "DROP INDEX CONCURRENTLY ms_posts_views;",
         )?;
         std::fs::write(m.join("metadata.toml"), "run_in_transaction = false\n")?;
+        #[derive(diesel::QueryableByName)]
+        struct SearchPath {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            search_path: String,
+        }
+        let dry = FileRunner::new()
+            .migrations_dir(&dir.0)
+            .schema(s.as_str())
+            .dry_run(true)
+            .run(&mut conn)?;
+        let concurrent = &dry.planned[3].sql;
+        assert_eq!(
+            concurrent[0],
+            format!("SET search_path TO \"{s}\""),
+            "{concurrent:?}"
+        );
+        let before: SearchPath = diesel::sql_query("SHOW search_path").get_result(&mut conn)?;
         let report = FileRunner::new()
             .migrations_dir(&dir.0)
             .schema(s.as_str())
             .run(&mut conn)?;
         assert_eq!(report.applied.len(), 4);
+        let after: SearchPath = diesel::sql_query("SHOW search_path").get_result(&mut conn)?;
+        assert_eq!(
+            before.search_path, after.search_path,
+            "the session's search_path is restored"
+        );
         let indexes = <diesel::pg::Pg as MigrationBackend>::live_indexes(&mut conn, s, "ms_posts")?;
         assert!(
             indexes.contains(&"ms_posts_views".to_owned()),

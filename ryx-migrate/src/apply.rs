@@ -119,14 +119,18 @@ pub(crate) fn pending<'s>(
 
 /// The statements a step sends, as a dry run shows them.
 pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planned {
-    let mut sql = Vec::with_capacity(step.up.len() + 1);
-    if step.scoped && step.run_in_transaction && DB::KIND.has_schemas() {
-        sql.push(format!(
-            "SET LOCAL search_path TO {}",
-            DB::KIND.quote(schema)
-        ));
+    let mut sql = Vec::with_capacity(step.up.len() + 2);
+    let scoped = step.scoped && DB::KIND.has_schemas();
+    let schema = DB::KIND.quote(schema);
+    if scoped && step.run_in_transaction {
+        sql.push(format!("SET LOCAL search_path TO {schema}"));
+    } else if scoped {
+        sql.push(format!("SET search_path TO {schema}"));
     }
     sql.extend(step.up.iter().cloned());
+    if scoped && !step.run_in_transaction {
+        sql.push("-- then the session's previous search_path is restored".to_owned());
+    }
     Planned {
         name: step.name.clone(),
         sql,
@@ -164,7 +168,7 @@ fn execute_scoped<C: MigrationConnection>(
 }
 
 /// Runs one step inside the current (locked) transaction, if it is still
-/// pending there: returns whether it ran.
+/// pending there (otherwise it is reported as skipped).
 fn run_step<C: MigrationConnection>(
     conn: &mut C,
     schema: &str,
@@ -185,8 +189,6 @@ fn run_step<C: MigrationConnection>(
     execute_scoped(conn, schema, step, &up)?;
     let duration = started.elapsed();
     let ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
-    // A model step may be re-applied after its table was dropped by hand.
-    C::DB::delete_history(conn, schema, &step.name)?;
     C::DB::insert_history(conn, schema, &step.name, &step.checksum, ms)?;
     report.applied.push(Applied {
         name: step.name.clone(),

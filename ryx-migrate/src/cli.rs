@@ -469,7 +469,7 @@ impl Cli {
         })?;
         let note_ignored = |schemas: &[String]| {
             if !kind.has_schemas() && !schemas.is_empty() {
-                esay!("note: {kind} has no schemas; --schema is ignored");
+                note_no_schemas(kind);
             }
         };
         match command {
@@ -622,13 +622,18 @@ const MAX_JOBS: usize = 256;
 const NO_MODELS: &str = "this ryx binary has no models: build your own with \
     `ryx::migrate::cli::Cli::new().model::<posts::table>().run()` in src/bin/ryx.rs (see the docs of ryx::migrate::cli)";
 
+/// The one-line note for `--schema` on SQLite and MySQL.
+fn note_no_schemas(kind: Backend) {
+    esay!("note: {kind} has no schemas; --schema is ignored");
+}
+
 /// On backends without schemas every command works on the one database.
 fn effective_schema(kind: Backend, schema: &str) -> Result<String, Failure> {
     ryx_dsl::SchemaName::new(schema).map_err(|e| Failure::usage(chain(&Error::from(e))))?;
     if kind.has_schemas() {
         Ok(schema.to_owned())
     } else {
-        esay!("note: {kind} has no schemas; --schema is ignored");
+        note_no_schemas(kind);
         Ok(DEFAULT_TENANT.to_owned())
     }
 }
@@ -682,7 +687,7 @@ fn sqlmigrate(args: &SqlArgs, backend: Backend) -> Result<u8, Failure> {
             ))
         })?;
     if !backend.has_schemas() {
-        esay!("note: {backend} has no schemas; --schema is ignored");
+        note_no_schemas(backend);
     }
     say!("-- {} on {backend}", found.name);
     if found.run_in_transaction {
@@ -776,8 +781,6 @@ fn describe(result: &TenantResult) -> String {
             None => format!("{}: FAILED: {}", result.schema, chain(e)),
         },
         Outcome::NotStarted => format!("{}: not started (--fail-fast)", result.schema),
-        #[allow(unreachable_patterns)]
-        _ => format!("{}: unknown outcome", result.schema),
     }
 }
 

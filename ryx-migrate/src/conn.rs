@@ -125,11 +125,16 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
         C: Connection<Backend = Self> + LoadConnection;
 
     /// Makes unqualified names in the current transaction resolve in `schema`
-    /// (PostgreSQL: `set_config('search_path', .., true)`, i.e. `SET LOCAL`).
+    /// (PostgreSQL: `set_config('search_path', .., true)`, i.e. `SET LOCAL`);
+    /// nothing on backends without schemas.
     #[doc(hidden)]
     fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
     where
-        C: Connection<Backend = Self> + LoadConnection;
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = (conn, schema);
+        Ok(())
+    }
 
     /// Whether `schema` exists (always true on backends without schemas).
     #[doc(hidden)]
@@ -164,9 +169,12 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
         Ok(())
     }
 
-    /// Bind placeholder `n` (1-based).
+    /// Bind placeholder `n` (1-based): `?` unless the backend numbers them.
     #[doc(hidden)]
-    fn placeholder(n: usize) -> String;
+    fn placeholder(n: usize) -> String {
+        let _ = n;
+        "?".to_owned()
+    }
 
     /// Readies a connection for a runner (SQLite: wait up to 60 s for another
     /// writer instead of failing with "database is locked").
@@ -614,17 +622,6 @@ impl MigrationBackend for diesel::sqlite::Sqlite {
         }
     }
 
-    fn scope_transaction<C>(_conn: &mut C, _schema: &str) -> QueryResult<()>
-    where
-        C: Connection<Backend = Self> + LoadConnection,
-    {
-        Ok(())
-    }
-
-    fn placeholder(_n: usize) -> String {
-        "?".to_owned()
-    }
-
     history_methods!();
 }
 
@@ -706,17 +703,6 @@ impl MigrationBackend for diesel::mysql::Mysql {
         let value = result?;
         released?;
         Ok(value)
-    }
-
-    fn scope_transaction<C>(_conn: &mut C, _schema: &str) -> QueryResult<()>
-    where
-        C: Connection<Backend = Self> + LoadConnection,
-    {
-        Ok(())
-    }
-
-    fn placeholder(_n: usize) -> String {
-        "?".to_owned()
     }
 
     history_methods!();
