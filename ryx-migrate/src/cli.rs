@@ -24,7 +24,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection, R2D2Connection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use ryx_pool::{ConnectionManager, PoolBackend};
 
 use crate::apply::MigrationConnection;
 use crate::backend::Backend;
@@ -442,7 +443,7 @@ impl Cli {
 
     fn with_backend<C>(&self, url: &str, command: Command) -> Result<u8, Failure>
     where
-        C: R2D2Connection + MigrationConnection,
+        C: PoolBackend + MigrationConnection,
         PooledConnection<ConnectionManager<C>>: MigrationConnection,
     {
         let kind = <C::DB as MigrationBackend>::KIND;
@@ -784,16 +785,16 @@ fn describe(result: &TenantResult) -> String {
     }
 }
 
-fn migrate_fleet<C>(
-    pool: &Pool<ConnectionManager<C>>,
+fn migrate_fleet<M>(
+    pool: &Pool<M>,
     schemas: &[String],
     migrations: &[MigrationFile],
     options: &FleetOptions,
     format: Format,
 ) -> Result<u8, Failure>
 where
-    C: R2D2Connection + 'static,
-    PooledConnection<ConnectionManager<C>>: MigrationConnection,
+    M: ManageConnection,
+    PooledConnection<M>: MigrationConnection,
 {
     let terminal = std::io::stderr().is_terminal() && format == Format::Text;
     let bar = if terminal {

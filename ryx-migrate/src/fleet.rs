@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 
 use crate::apply::{db_error, MigrationConnection};
 use crate::conn::MigrationBackend;
@@ -282,17 +282,19 @@ impl FleetOptions {
 /// migrated by `jobs` workers, each tenant under its schema's advisory lock.
 /// A failed tenant does not stop the others unless `fail_fast` is set.
 /// `on_done` is called after each tenant (for progress output).
-pub fn migrate_fleet<C>(
-    pool: &Pool<ConnectionManager<C>>,
+///
+/// Any r2d2 pool of diesel connections works: one built with ryx's
+/// `ryx::pool::ConnectionManager` (recommended) or diesel's own manager.
+pub fn migrate_fleet<M>(
+    pool: &Pool<M>,
     schemas: &[String],
     migrations: &[MigrationFile],
     options: &FleetOptions,
     on_done: &(dyn Fn(&TenantResult) + Sync),
 ) -> Result<FleetReport, Error>
 where
-    C: R2D2Connection + 'static,
-    PooledConnection<ConnectionManager<C>>: MigrationConnection,
-    ConnectionManager<C>: ManageConnection<Connection = C>,
+    M: ManageConnection,
+    PooledConnection<M>: MigrationConnection,
 {
     let started = Instant::now();
     for s in schemas {
