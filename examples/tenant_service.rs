@@ -106,7 +106,7 @@ macro_rules! serve {
         // One pool for the process. Defaults: at most 100 prepared statements
         // per connection, and (PostgreSQL) an empty search_path, so a query
         // that forgot `.in_schema` fails instead of reading another tenant.
-        let pool = r2d2::Pool::builder()
+        let pool = ryx::pool::Pool::builder()
             .max_size(4)
             .build(ConnectionManager::<$conn_ty>::new($url))?;
 

@@ -2,9 +2,12 @@
 //!
 //! Declare each table once with [`ryx_table!`]; choose the tenant's schema at
 //! run time, per statement, with [`in_schema`](prelude::InSchema::in_schema).
-//! Everything stays compile-time checked the way diesel is, and no session state
-//! (`search_path`) is ever changed, so scoped statements are safe on any pooled
-//! connection and behind PgBouncer in transaction mode.
+//! Everything stays compile-time checked the way diesel is, and queries change
+//! no session state (`search_path`): a scoped statement names its schema.
+//! Pool connections with [`pool::ConnectionManager`], which bounds each
+//! connection's prepared statements and, with `.transaction_pooler(true)`, is
+//! safe behind PgBouncer in transaction mode (diesel's own manager is not:
+//! see [Connection pools](#connection-pools)).
 //!
 //! ```
 //! use ryx::prelude::*;
@@ -111,10 +114,10 @@
 //! includes a subquery or `exists(..)` written on the plain table, a join
 //! with an explicit `.on(..)` to a plain table, an insert from a plain
 //! `select`, and diesel's `save_changes`/`belonging_to`, which always use the
-//! plain table. Scope every table in a tenant's statement, and give pooled
-//! PostgreSQL connections an empty `search_path`
-//! ([`pool::EmptySearchPath`]) so that a forgotten `.in_schema` fails with
-//! `relation "posts" does not exist` instead of reading another schema.
+//! plain table. Scope every table in a tenant's statement; pooled connections
+//! from [`pool::ConnectionManager`] have an empty `search_path` (for diesel's
+//! own manager: [`pool::EmptySearchPath`]), so a forgotten `.in_schema` fails
+//! with `relation "posts" does not exist` instead of reading another schema.
 //! - **When a statement is built** (by `load`, `execute`, ...): the schema name.
 //!   An empty name, one over 63 bytes (PostgreSQL would silently truncate it) or
 //!   one containing NUL is an error and no SQL is sent. Names are always quoted
@@ -135,9 +138,37 @@
 //! ## The prepared-statement cache
 //!
 //! A scoped statement never has a static query id, so diesel caches it by its
-//! SQL text: one prepared statement per tenant and query shape per connection.
-//! With thousands of tenants, bound the cache
-//! (`conn.set_prepared_statement_cache_size(..)`) or recycle connections.
+//! SQL text: one prepared statement per tenant and query shape per connection,
+//! so tenant B's statement never runs against tenant A's schema. diesel's own
+//! cache has no bound (2,000 tenants × 2 query shapes are 4,000 statements on
+//! the server, each holding memory there); connections from
+//! [`pool::ConnectionManager`] keep at most `statement_cache_limit` (default
+//! 100) and free them on the server when the limit is reached.
+//!
+//! ## Connection pools
+//!
+//! ```no_run
+//! use ryx::pool::ConnectionManager;
+//! use ryx::prelude::*;
+//!
+//! let manager = ConnectionManager::<PgConnection>::new("postgres://app@db/app")
+//!     .statement_cache_limit(256)  // prepared statements per connection, client and server side
+//!     .transaction_pooler(true)    // PgBouncer in transaction/statement mode: no named statements
+//!     .empty_search_path(false);   // behind a pooler, set it on the server (ALTER ROLE .. SET search_path = '')
+//! let pool = ryx::pool::Pool::builder().max_size(16).build(manager)?;
+//! let mut conn = pool.get()?;      // a diesel connection: ryx and diesel code runs on it unchanged
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **Behind PgBouncer in transaction or statement mode, build the manager with
+//! `.transaction_pooler(true)`.** The pooler runs each transaction on whichever
+//! server connection is free, so diesel's named prepared statements
+//! (`__diesel_stmt_N`) meet other clients' statements of the same name: with
+//! diesel's own `r2d2::ConnectionManager` behind PgBouncer 1.18, requests fail
+//! with `prepared statement "__diesel_stmt_2" does not exist` and reads return
+//! another tenant's rows. In pooler mode no statement is named and ryx relies
+//! on no session state; the migration runners refuse the steps that need it.
+//! Every default is documented on [`pool::ConnectionManager`].
 //!
 //! ## How to read ryx's compile errors
 //!

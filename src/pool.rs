@@ -13,6 +13,10 @@
 
 #[cfg(feature = "postgres")]
 pub use ryx_pool::EmptySearchPath;
+
+/// r2d2's pool and pooled connection, re-exported so that a service needs no
+/// `r2d2` dependency of its own.
+pub use r2d2::{Pool, PooledConnection};
 pub use ryx_pool::{
     behind_transaction_pooler, ConnectionManager, Error, ManagedConnection,
     ManagedTransactionManager, PoolBackend,

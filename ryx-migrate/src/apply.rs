@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use diesel::connection::{Connection, LoadConnection};
 
+use crate::backend::Backend;
 use crate::conn::{self, HistoryRow, MigrationBackend, TxError};
 use crate::error::Error;
 use crate::report::{Applied, Planned, Report};
@@ -89,6 +90,60 @@ fn check_checksum(
     Ok(())
 }
 
+/// Refuses to go on when a transaction is open on the connection and this run
+/// cannot leave it intact, or when a step needs session state the connection
+/// cannot keep (a transaction pooler); called before anything is changed. `non_transactional`
+/// is the first `run_in_transaction = false` step the run would send, if any.
+///
+/// - A transaction diesel does not track (raw `BEGIN`): ryx's own `BEGIN` ..
+///   `COMMIT` would commit it, on every backend.
+/// - A diesel transaction (`conn.transaction(..)`, a test transaction): on
+///   PostgreSQL ryx's transaction nests as a savepoint, which is fine unless a
+///   step must run outside any transaction block; MySQL commits DDL
+///   implicitly (the caller's writes would be committed and its savepoints
+///   lost); SQLite cannot open `BEGIN IMMEDIATE` inside it.
+pub(crate) fn refuse_open_transaction<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    non_transactional: Option<&Step>,
+) -> Result<(), Error> {
+    if let Some(step) = non_transactional {
+        if ryx_pool::behind_transaction_pooler(conn) {
+            return Err(Error::NeedsSessionState {
+                schema: schema.to_owned(),
+                migration: step.name.clone(),
+            });
+        }
+    }
+    let check = || db_error(schema, "check the connection's transaction state");
+    let reason = if conn::diesel_transaction_open(conn).map_err(check())? {
+        match (C::DB::KIND, non_transactional) {
+            (Backend::PostgreSQL, None) => return Ok(()),
+            (Backend::PostgreSQL, Some(step)) => format!(
+                "migration `{}` has `run_in_transaction = false` (such as `CREATE INDEX \
+                 CONCURRENTLY`), which cannot run inside a transaction block",
+                step.name
+            ),
+            (Backend::MySQL, _) => "MySQL commits DDL implicitly, which would commit the \
+                                    caller's transaction and drop its savepoints"
+                .to_owned(),
+            (Backend::SQLite, _) => {
+                "SQLite cannot open ryx's `BEGIN IMMEDIATE` inside another transaction".to_owned()
+            }
+        }
+    } else if C::DB::untracked_transaction_open(conn).map_err(check())? {
+        "a transaction was begun with raw SQL (`BEGIN`), which diesel does not track, \
+         so ryx's own transaction would commit it"
+            .to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Error::InTransaction {
+        schema: schema.to_owned(),
+        reason,
+    })
+}
+
 /// Options shared by the runners.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ApplyOptions {
@@ -138,8 +193,10 @@ pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planne
 }
 
 /// Sends `sql` for `step`, with unqualified names resolving in `schema` when
-/// the step is scoped: `SET LOCAL` inside its transaction, or a session
-/// setting restored right after for `run_in_transaction = false` steps.
+/// the step is scoped: `SET LOCAL` inside its transaction (the previous value
+/// put back, also locally, before the transaction or savepoint ends), or, for
+/// `run_in_transaction = false` steps (only ever run outside a transaction), a
+/// session setting restored to the session's previous value right after.
 fn execute_scoped<C: MigrationConnection>(
     conn: &mut C,
     schema: &str,
@@ -156,8 +213,7 @@ fn execute_scoped<C: MigrationConnection>(
         return run(conn);
     }
     if step.run_in_transaction {
-        C::DB::scope_transaction(conn, schema)?;
-        return run(conn);
+        return C::DB::scoped_in_transaction(conn, schema, run);
     }
     let previous = C::DB::scope_session(conn, schema)?;
     let result = run(conn);
@@ -222,6 +278,11 @@ pub(crate) fn apply<C: MigrationConnection>(
     let mut scratch = Report::new(schema);
     let todo = pending(schema, steps, &rows, opts, &mut scratch)?;
     report.skipped.extend(scratch.skipped);
+    refuse_open_transaction(
+        conn,
+        schema,
+        todo.iter().copied().find(|s| !s.run_in_transaction),
+    )?;
     if todo.is_empty() {
         return Ok(());
     }
@@ -242,9 +303,16 @@ pub(crate) fn apply<C: MigrationConnection>(
             Ok(())
         });
         if let Err(e) = result {
-            // Nothing of the atomic run stays: report only what was there before.
-            let e = failed(schema, &current, e, &before);
-            *report = before;
+            let kept = if C::DB::KIND == Backend::MySQL {
+                // MySQL commits DDL implicitly: what was recorded before the
+                // failure stays.
+                recorded_only::<C>(conn, schema, report)
+            } else {
+                // Nothing of the atomic run stays.
+                before
+            };
+            let e = failed(schema, &current, e, &kept);
+            *report = kept;
             return Err(e);
         }
         return Ok(());
@@ -301,6 +369,11 @@ pub(crate) fn revert<C: MigrationConnection>(
         check_checksum(schema, step, row, opts.allow_changed)?;
         plan.push((step, down));
     }
+    refuse_open_transaction(
+        conn,
+        schema,
+        plan.iter().map(|(s, _)| *s).find(|s| !s.run_in_transaction),
+    )?;
     for (step, down) in plan {
         let before = report.clone();
         let result = C::DB::locked(conn, schema, step.run_in_transaction, |conn| {
@@ -325,10 +398,31 @@ pub(crate) fn revert<C: MigrationConnection>(
     Ok(())
 }
 
+/// `report` with only the applied steps the schema's history now holds: after a
+/// failed run on MySQL, whose implicit commits keep what ran before the
+/// failure. If the history cannot be read, `report` as the run recorded it.
+pub(crate) fn recorded_only<C: MigrationConnection>(
+    conn: &mut C,
+    schema: &str,
+    report: &Report,
+) -> Report {
+    let mut kept = report.clone();
+    if let Ok(rows) = C::DB::read_history(conn, schema) {
+        kept.applied
+            .retain(|a| rows.iter().any(|row| row.name == a.name));
+    }
+    kept
+}
+
 /// Makes `schema` a ryx tenant: creates it (PostgreSQL) and its history table,
 /// under the schema's lock, without applying anything.
+///
+/// Like the runners, it refuses to run inside a transaction that it cannot
+/// leave intact (any transaction on MySQL and SQLite, one begun with raw SQL
+/// on PostgreSQL); see [`Error::InTransaction`].
 pub fn create_tenant<C: MigrationConnection>(conn: &mut C, schema: &str) -> Result<(), Error> {
     ryx_dsl::SchemaName::new_for_create(schema)?;
+    refuse_open_transaction(conn, schema, None)?;
     C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
     C::DB::locked(conn, schema, true, |conn| {
         crate::conn::ensure_history::<C::DB, C>(conn, schema)?;

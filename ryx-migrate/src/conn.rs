@@ -1,7 +1,7 @@
 //! What the runners need from each backend: catalog reads with bound
 //! parameters, the per-schema history table, and locked transactions.
 
-use diesel::connection::{Connection, LoadConnection};
+use diesel::connection::{Connection, LoadConnection, TransactionManager};
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
@@ -114,6 +114,12 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
     /// holds `pg_advisory_xact_lock` (PostgreSQL), `BEGIN IMMEDIATE` (SQLite), or
     /// `GET_LOCK` around a transaction (MySQL). With `transactional == false`
     /// the lock is held but no transaction is opened.
+    ///
+    /// On PostgreSQL the transaction is a savepoint when the caller has one
+    /// open through diesel (the advisory lock is then held until the caller's
+    /// transaction ends, like the changes it protects). The runners check
+    /// before calling this that the connection's transaction state allows it
+    /// (see `apply::refuse_open_transaction`).
     #[doc(hidden)]
     fn locked<C, T>(
         conn: &mut C,
@@ -127,6 +133,11 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
     /// Makes unqualified names in the current transaction resolve in `schema`
     /// (PostgreSQL: `set_config('search_path', .., true)`, i.e. `SET LOCAL`);
     /// nothing on backends without schemas.
+    ///
+    /// `SET LOCAL` lasts until the end of the top-level transaction, not of a
+    /// savepoint: inside a transaction ryx does not own, use
+    /// [`scoped_in_transaction`](Self::scoped_in_transaction), which puts the
+    /// previous value back.
     #[doc(hidden)]
     fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
     where
@@ -134,6 +145,41 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
     {
         let _ = (conn, schema);
         Ok(())
+    }
+
+    /// Runs `f` inside the current transaction (or savepoint) with unqualified
+    /// names resolving in `schema`, then puts the `search_path` it found back,
+    /// transaction-locally (PostgreSQL; `f` alone elsewhere). When the caller
+    /// has a transaction open, ryx's transaction is a savepoint in it, and a
+    /// `SET LOCAL` made there would outlive the savepoint for the rest of the
+    /// caller's transaction; restoring it locally leaves the caller's value in
+    /// force there and never touches the session's own value. When `f` fails,
+    /// nothing is restored here: the caller of this function rolls the
+    /// transaction or savepoint back, which undoes the `SET LOCAL` itself.
+    #[doc(hidden)]
+    fn scoped_in_transaction<C, T>(
+        conn: &mut C,
+        schema: &str,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = schema;
+        f(conn)
+    }
+
+    /// Whether the server has a transaction open that diesel's transaction
+    /// manager does not track (begun with raw SQL such as `BEGIN`). Asked only
+    /// when diesel reports no transaction. `false` where it cannot be told
+    /// (SQLite, where ryx's `BEGIN IMMEDIATE` then fails by itself).
+    #[doc(hidden)]
+    fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = conn;
+        Ok(false)
     }
 
     /// Whether `schema` exists (always true on backends without schemas).
@@ -149,7 +195,10 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
     /// Makes unqualified names resolve in `schema` for the session, outside a
     /// transaction (PostgreSQL), returning the previous setting to restore.
     /// Used only for `run_in_transaction = false` migrations, which cannot use
-    /// `SET LOCAL`; the caller restores it on every path.
+    /// `SET LOCAL`; the caller restores it on every path. Must not be called
+    /// inside a transaction: the value read there may be a transaction-local
+    /// one, and restoring it at session level would make it the session's
+    /// (the runners refuse such migrations inside a transaction).
     #[doc(hidden)]
     fn scope_session<C>(conn: &mut C, schema: &str) -> QueryResult<Option<String>>
     where
@@ -311,6 +360,30 @@ fn history_table(kind: Backend, schema: &str) -> String {
     kind.qualify(Some(schema), HISTORY_TABLE)
 }
 
+/// Whether diesel's transaction manager has a transaction open on `conn`
+/// (`conn.transaction(..)`, or a test transaction); an error if the manager is
+/// broken.
+pub(crate) fn diesel_transaction_open<C: Connection>(conn: &mut C) -> QueryResult<bool> {
+    // `transaction_manager_status_mut` is public API (hidden from diesel's
+    // docs): diesel itself asks it before `begin_test_transaction`.
+    C::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map(|depth| depth.is_some())
+}
+
+/// The error for a lock that could not be released after its work was done:
+/// the migration and its history row are committed, so it must not be
+/// reported as a failed (unrecorded) migration. (A session lock ends with its
+/// session.)
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn unlock_failed(schema: &str, source: diesel::result::Error) -> TxError {
+    TxError::Ryx(crate::Error::Database {
+        schema: schema.to_owned(),
+        action: "release the migration lock after the migration and its history were committed",
+        source,
+    })
+}
+
 /// `CREATE SCHEMA IF NOT EXISTS` (PostgreSQL) and the history table. Called
 /// under the schema's lock, so concurrent runners cannot race on the catalog.
 pub(crate) fn ensure_history<DB, C>(conn: &mut C, schema: &str) -> QueryResult<()>
@@ -419,6 +492,14 @@ impl MigrationBackend for diesel::pg::Pg {
                 f(conn)
             })
         } else {
+            // The runners refuse non-transactional work inside a transaction
+            // before they start; this guards the session-level search_path.
+            if diesel_transaction_open(conn)? {
+                return Err(TxError::Ryx(crate::Error::InTransaction {
+                    schema: schema.to_owned(),
+                    reason: "a `run_in_transaction = false` migration cannot run inside a transaction block".into(),
+                }));
+            }
             diesel::sql_query("SELECT pg_catalog.pg_advisory_lock($1)")
                 .bind::<BigInt, _>(key)
                 .execute(conn)?;
@@ -427,7 +508,7 @@ impl MigrationBackend for diesel::pg::Pg {
                 .bind::<BigInt, _>(key)
                 .execute(conn);
             let value = result?;
-            unlocked?;
+            unlocked.map_err(|e| unlock_failed(schema, e))?;
             Ok(value)
         }
     }
@@ -437,10 +518,47 @@ impl MigrationBackend for diesel::pg::Pg {
         C: Connection<Backend = Self> + LoadConnection,
     {
         // SET LOCAL, with the (quoted) schema passed as a bound value.
-        diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, true)")
-            .bind::<Text, _>(Backend::PostgreSQL.quote(schema))
-            .execute(conn)
-            .map(|_| ())
+        pg_set_search_path(conn, &Backend::PostgreSQL.quote(schema), true)
+    }
+
+    fn scoped_in_transaction<C, T>(
+        conn: &mut C,
+        schema: &str,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // The value in force now: the session's, or one the caller set with
+        // SET LOCAL in its transaction. Put back with is_local = true, it is
+        // again the value for the rest of this transaction, and at its end
+        // PostgreSQL discards it like any SET LOCAL, leaving the session's.
+        let previous = pg_search_path(conn)?;
+        Self::scope_transaction(conn, schema)?;
+        let value = f(conn)?;
+        pg_set_search_path(conn, &previous, true)?;
+        Ok(value)
+    }
+
+    fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // PostgreSQL has no function that says whether a transaction block is
+        // open, and under the extended protocol `statement_timestamp()`
+        // differs from `transaction_timestamp()` even in a one-statement
+        // transaction. But two statements outside a block are two
+        // transactions, started at different times (microseconds, a round
+        // trip apart); inside a block they share its start.
+        #[derive(QueryableByName)]
+        struct Started {
+            #[diesel(sql_type = Text)]
+            started: String,
+        }
+        let query = "SELECT CAST(pg_catalog.transaction_timestamp() AS TEXT) AS started";
+        let first: Started = diesel::sql_query(query).get_result(conn)?;
+        let second: Started = diesel::sql_query(query).get_result(conn)?;
+        Ok(first.started == second.started)
     }
 
     fn placeholder(n: usize) -> String {
@@ -463,18 +581,12 @@ impl MigrationBackend for diesel::pg::Pg {
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
-        #[derive(QueryableByName)]
-        struct Setting {
-            #[diesel(sql_type = Text)]
-            setting: String,
-        }
-        let previous: Setting =
-            diesel::sql_query("SELECT pg_catalog.current_setting('search_path') AS setting")
-                .get_result(conn)?;
-        diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, false)")
-            .bind::<Text, _>(Backend::PostgreSQL.quote(schema))
-            .execute(conn)?;
-        Ok(Some(previous.setting))
+        // Outside a transaction (the runners make sure of it), the value in
+        // force is the session's own, so setting it back at session level
+        // restores exactly what was there.
+        let previous = pg_search_path(conn)?;
+        pg_set_search_path(conn, &Backend::PostgreSQL.quote(schema), false)?;
+        Ok(Some(previous))
     }
 
     fn restore_session<C>(conn: &mut C, previous: Option<String>) -> QueryResult<()>
@@ -482,12 +594,7 @@ impl MigrationBackend for diesel::pg::Pg {
         C: Connection<Backend = Self> + LoadConnection,
     {
         match previous {
-            Some(setting) => {
-                diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, false)")
-                    .bind::<Text, _>(setting)
-                    .execute(conn)
-                    .map(|_| ())
-            }
+            Some(setting) => pg_set_search_path(conn, &setting, false),
             None => Ok(()),
         }
     }
@@ -544,6 +651,36 @@ impl MigrationBackend for diesel::pg::Pg {
     }
 
     history_methods!();
+}
+
+/// `current_setting('search_path')`: the value in force, exactly as
+/// PostgreSQL spells it (so setting it again restores it exactly).
+#[cfg(feature = "postgres")]
+fn pg_search_path<C>(conn: &mut C) -> QueryResult<String>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        setting: String,
+    }
+    diesel::sql_query("SELECT pg_catalog.current_setting('search_path') AS setting")
+        .get_result::<Setting>(conn)
+        .map(|s| s.setting)
+}
+
+/// `set_config('search_path', value, is_local)`, the value bound.
+#[cfg(feature = "postgres")]
+fn pg_set_search_path<C>(conn: &mut C, value: &str, is_local: bool) -> QueryResult<()>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, $2)")
+        .bind::<Text, _>(value.to_owned())
+        .bind::<Bool, _>(is_local)
+        .execute(conn)
+        .map(|_| ())
 }
 
 #[cfg(feature = "sqlite")]
@@ -669,7 +806,7 @@ impl MigrationBackend for diesel::mysql::Mysql {
 
     fn locked<C, T>(
         conn: &mut C,
-        _schema: &str,
+        schema: &str,
         transactional: bool,
         f: impl FnOnce(&mut C) -> Result<T, TxError>,
     ) -> Result<T, TxError>
@@ -701,8 +838,24 @@ impl MigrationBackend for diesel::mysql::Mysql {
         let released =
             diesel::sql_query("DO RELEASE_LOCK(CONCAT('ryx-migrate:', DATABASE()))").execute(conn);
         let value = result?;
-        released?;
+        released.map_err(|e| unlock_failed(schema, e))?;
         Ok(value)
+    }
+
+    fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // Set by the server from `BEGIN`/`START TRANSACTION` (and the first
+        // statement under `autocommit = 0`) until the transaction ends.
+        #[derive(QueryableByName)]
+        struct Open {
+            #[diesel(sql_type = BigInt)]
+            open: i64,
+        }
+        diesel::sql_query("SELECT CAST(@@in_transaction AS SIGNED) AS open")
+            .get_result::<Open>(conn)
+            .map(|o| o.open != 0)
     }
 
     history_methods!();

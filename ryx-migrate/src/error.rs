@@ -121,6 +121,44 @@ pub enum Error {
         reason: String,
     },
 
+    /// A runner was called while a transaction is open on the connection, and
+    /// running there would change the caller's transaction or session: MySQL
+    /// commits DDL implicitly (the caller's earlier writes would be committed
+    /// and its savepoints lost); SQLite cannot open ryx's `BEGIN IMMEDIATE`
+    /// inside another transaction; a `run_in_transaction = false` migration
+    /// (`CREATE INDEX CONCURRENTLY`) cannot run inside a transaction block; and
+    /// a transaction begun with raw SQL (`BEGIN`) is one diesel does not track,
+    /// so ryx's own transaction would commit it. Refused before anything was
+    /// changed. (On PostgreSQL, transactional migrations do run inside the
+    /// caller's transaction, as a savepoint.)
+    #[error(
+        "cannot migrate schema `{schema}` inside an open transaction: {reason}; nothing was changed: \
+         call the runner outside any transaction (not inside `conn.transaction(..)` and not after a raw `BEGIN`)"
+    )]
+    InTransaction {
+        /// The schema to migrate.
+        schema: String,
+        /// Why this run cannot join the open transaction.
+        reason: String,
+    },
+
+    /// A `run_in_transaction = false` migration over a connection opened for a
+    /// transaction pooler (`ryx::pool::ConnectionManager::transaction_pooler`).
+    /// Such a migration runs outside a transaction, under a session advisory
+    /// lock and a session `search_path`; a transaction pooler may send each of
+    /// those statements to a different server connection, leaving the lock
+    /// held and the `search_path` set on connections other clients then use.
+    /// Refused before anything was changed.
+    #[error(
+        "cannot run migration `{migration}` in schema `{schema}` through a transaction pooler: it has          `run_in_transaction = false`, which needs session state (a session advisory lock and search_path)          that the pooler does not keep; nothing was changed: run the migrations over a direct connection          to the server (not through PgBouncer in transaction mode)"
+    )]
+    NeedsSessionState {
+        /// The schema to migrate.
+        schema: String,
+        /// The migration that needs a session.
+        migration: String,
+    },
+
     /// A connection could not be taken from the pool.
     #[error("cannot get a database connection from the pool: {0}")]
     Pool(String),

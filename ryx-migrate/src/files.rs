@@ -24,14 +24,40 @@ enum Source {
 /// - Each migration runs in its own transaction holding the schema's advisory
 ///   lock (PostgreSQL; `BEGIN IMMEDIATE` on SQLite), with `SET LOCAL
 ///   search_path` to the schema, so unqualified names in the files land in the
-///   schema. `run_in_transaction = false` migrations (`CREATE INDEX
-///   CONCURRENTLY`) run outside a transaction under a session advisory lock;
-///   `SET LOCAL` cannot scope them, so ryx sets the session's `search_path` to
-///   the schema for their duration and restores the previous value right
-///   after, on success and on failure.
+///   schema. Before the transaction ends ryx sets `search_path` back to the
+///   value it found (also with `SET LOCAL`), so the caller's value is never
+///   changed: not inside a transaction of the caller's (where ryx's
+///   transaction is a savepoint, and a `SET LOCAL` would otherwise last until
+///   the caller's transaction ends), and never the session's.
+/// - `run_in_transaction = false` migrations (`CREATE INDEX CONCURRENTLY`) run
+///   outside any transaction under a session advisory lock; `SET LOCAL` cannot
+///   scope them, so ryx sets the session's `search_path` to the schema for
+///   their duration and restores the session's previous value right after, on
+///   success and on failure.
 /// - What is applied is recorded in the schema's own `ryx_migrations` with a
 ///   checksum; a migration edited after it was applied is an error.
-/// - A failing migration leaves nothing behind and writes no history row.
+/// - A failing migration leaves nothing behind (MySQL: except DDL that ran
+///   before the failure) and writes no history row.
+///
+/// # Inside a transaction of the caller's
+///
+/// On PostgreSQL, [`run`](Self::run) and [`rollback`](Self::rollback) may be
+/// called inside `conn.transaction(..)`: each migration is then a savepoint,
+/// and everything (the history rows included) commits or rolls back with the
+/// caller's transaction, which also holds the schema's lock until it ends.
+/// Otherwise a run that cannot leave the caller's transaction intact is
+/// refused before anything is changed, with [`Error::InTransaction`]:
+///
+/// - a pending (or, for a rollback, reverted) `run_in_transaction = false`
+///   migration on PostgreSQL: it cannot run inside a transaction block;
+/// - any run on MySQL, which commits DDL implicitly (the caller's earlier
+///   writes would be committed and its savepoints lost), and on SQLite, where
+///   `BEGIN IMMEDIATE` cannot nest;
+/// - a transaction begun with raw SQL (`BEGIN` through `batch_execute`), which
+///   diesel does not track: ryx's own transaction would commit it.
+///
+/// Dry runs, [`pending`](Self::pending), [`applied`](Self::applied) and
+/// [`drift`](Self::drift) only read, and run anywhere.
 ///
 /// ```no_run
 /// # use ryx_migrate::FileRunner;
@@ -109,7 +135,9 @@ impl FileRunner {
 
     /// Applies all pending migrations in one transaction (default `false`: one
     /// transaction per migration). PostgreSQL and SQLite only undo everything on
-    /// failure; MySQL commits DDL implicitly.
+    /// failure; MySQL commits DDL implicitly, so the migrations before the
+    /// failing one stay applied and recorded (and are listed in the error's
+    /// report).
     pub fn atomic(mut self, atomic: bool) -> Self {
         self.atomic = atomic;
         self

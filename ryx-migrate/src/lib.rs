@@ -20,11 +20,23 @@
 //! creating the schema or the history table (`CREATE .. IF NOT EXISTS` races
 //! without it). Concurrent runners on one schema wait for each other and apply
 //! each migration exactly once; a failed migration leaves nothing behind and
-//! no history row. On SQLite the transaction is `BEGIN IMMEDIATE`, so a runner
-//! must not be called inside a transaction the caller already opened there
-//! (PostgreSQL and MySQL nest it as a savepoint). The model runner plans under
-//! the same lock, from the live catalog, so concurrent runners never both add
-//! a column and a table dropped by hand is created again.
+//! no history row. The model runner plans under the same lock, from the live
+//! catalog, so concurrent runners never both add a column and a table dropped
+//! by hand is created again.
+//!
+//! ## The caller's session and transaction
+//!
+//! A runner leaves the connection's `search_path` exactly as it found it,
+//! inside the caller's transaction and after it commits. On PostgreSQL a run
+//! inside the caller's transaction nests as a savepoint; everywhere else a run
+//! that cannot join an open transaction is refused with
+//! [`Error::InTransaction`] before anything changes: on MySQL (DDL commits
+//! implicitly), on SQLite (`BEGIN IMMEDIATE` cannot nest), for a
+//! `run_in_transaction = false` migration, and after a raw `BEGIN` diesel does
+//! not track. Over a connection opened for a transaction pooler (PgBouncer in
+//! transaction mode, `ryx::pool::ConnectionManager::transaction_pooler`), a
+//! `run_in_transaction = false` migration is refused with
+//! [`Error::NeedsSessionState`]: it needs a session lock and `search_path`.
 //!
 //! **MySQL commits DDL implicitly**: a failing migration's earlier statements
 //! stay applied (no history row is written for it, so fix the migration to be

@@ -81,6 +81,15 @@ impl MigrationRunner {
 
     /// Migrates the schema. One transaction on PostgreSQL and SQLite, under the
     /// schema's advisory lock: a failure leaves nothing behind.
+    ///
+    /// On PostgreSQL it may be called inside a transaction the caller opened
+    /// with diesel (it then runs as a savepoint, and the schema's lock is held
+    /// until the caller's transaction ends); it never changes the session's
+    /// `search_path` (ryx's DDL is schema-qualified). On MySQL and SQLite, and
+    /// inside a transaction begun with raw SQL, it refuses to run inside an
+    /// open transaction ([`Error::InTransaction`]): MySQL would commit the
+    /// caller's transaction with the first DDL statement. A dry run only reads
+    /// and runs anywhere.
     pub fn migrate<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
         let schema = self.schema_name();
         ryx_dsl::SchemaName::new_for_create(schema)?;
@@ -94,6 +103,7 @@ impl MigrationRunner {
                 .collect();
             return Ok(report);
         }
+        apply::refuse_open_transaction(conn, schema, None)?;
         // The plan is made under the schema's lock, from the live catalog:
         // concurrent runners never both add a column, and a table dropped by
         // hand is created again.
@@ -129,7 +139,11 @@ impl MigrationRunner {
             Ok(()) => Ok(report),
             Err(TxError::Ryx(e)) => Err(e),
             Err(TxError::Db(source)) => {
-                if C::DB::KIND != Backend::MySQL {
+                if C::DB::KIND == Backend::MySQL {
+                    // MySQL commits DDL implicitly: what was recorded before
+                    // the failure stays; report exactly that.
+                    report = apply::recorded_only::<C>(conn, schema, &report);
+                } else {
                     // rolled back: nothing of this run remains
                     report.applied.clear();
                 }

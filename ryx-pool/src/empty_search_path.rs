@@ -17,7 +17,7 @@
 /// use diesel::PgConnection;
 ///
 /// let pool = Pool::builder()
-///     .connection_customizer(Box::new(ryx::pool::EmptySearchPath))
+///     .connection_customizer(Box::new(ryx_pool::EmptySearchPath))
 ///     .build(ConnectionManager::<PgConnection>::new("postgres://postgres@127.0.0.1/test"))?;
 /// # Ok::<(), r2d2::Error>(())
 /// ```

@@ -3,7 +3,7 @@
 /// An error of [`ConnectionManager`](crate::ConnectionManager).
 ///
 /// r2d2 keeps only the text of a connection error (its `Pool::build` and
-/// `Pool::get` report "timed out waiting for connection: <text>"), so each
+/// `Pool::get` report `timed out waiting for connection: <text>`), so each
 /// message carries the database's own message as well as what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -14,7 +14,7 @@ use crate::error::{redact_url, Error};
 /// ```no_run
 /// use diesel::PgConnection;
 ///
-/// let manager = ryx::pool::ConnectionManager::<PgConnection>::new("postgres://app@db/app")
+/// let manager = ryx_pool::ConnectionManager::<PgConnection>::new("postgres://app@db/app")
 ///     .statement_cache_limit(256)  // prepared statements per connection, client and server side
 ///     .transaction_pooler(false)   // true behind PgBouncer in transaction/statement mode
 ///     .empty_search_path(true);    // a forgotten .in_schema fails loudly

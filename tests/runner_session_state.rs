@@ -1,0 +1,736 @@
+//! The migration runners never change the caller's session or transaction
+//! state: `search_path` is what it was, inside the caller's transaction and
+//! after it commits; a run that cannot join an open transaction is refused
+//! before anything changes; no history row is written for a failed run.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{Nullable, Text};
+use ryx::migrate::{Error, FileRunner, MigrationBackend};
+use ryx::prelude::*;
+
+fn fixtures(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/migrations")
+        .join(name)
+}
+
+fn runner(fixture: &str, schema: &str) -> FileRunner {
+    FileRunner::new()
+        .migrations_dir(fixtures(fixture))
+        .schema(schema)
+}
+
+/// The names in a schema's history, oldest first.
+fn history<C: ryx::migrate::MigrationConnection>(conn: &mut C, schema: &str) -> Vec<String> {
+    FileRunner::new()
+        .schema(schema)
+        .applied(conn)
+        .expect("read the history")
+        .into_iter()
+        .map(|r| r.name)
+        .collect()
+}
+
+/// Asserts `result` is the refusal to run inside an open transaction.
+#[track_caller]
+fn assert_refused<T: std::fmt::Debug>(result: Result<T, Error>, why: &str) {
+    match result {
+        Err(Error::InTransaction { reason, .. }) => {
+            assert!(reason.contains(why), "the reason names {why:?}: {reason}");
+        }
+        other => panic!("expected Error::InTransaction ({why}), got {other:?}"),
+    }
+}
+
+mod postgres {
+    use super::*;
+    use common::tables::*;
+    use ryx::migrate::MigrationRunner;
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+
+    #[derive(QueryableByName)]
+    struct MaybeName {
+        #[diesel(sql_type = Nullable<Text>)]
+        value: Option<String>,
+    }
+
+    fn search_path(conn: &mut PgConnection) -> String {
+        diesel::sql_query("SELECT pg_catalog.current_setting('search_path') AS value")
+            .get_result::<Setting>(conn)
+            .expect("read search_path")
+            .value
+    }
+
+    /// The schema an unqualified `name` resolves to through `search_path`, if any.
+    fn resolves_to(conn: &mut PgConnection, name: &str) -> Option<String> {
+        diesel::sql_query(
+            "SELECT n.nspname::text AS value FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = pg_catalog.to_regclass($1)",
+        )
+        .bind::<Text, _>(name)
+        .get_result::<MaybeName>(conn)
+        .optional()
+        .expect("resolve a name")
+        .and_then(|r| r.value)
+    }
+
+    fn schema_exists(conn: &mut PgConnection, schema: &str) -> bool {
+        <diesel::pg::Pg as MigrationBackend>::schema_exists(conn, schema).expect("look up schema")
+    }
+
+    fn indexes(conn: &mut PgConnection, schema: &str, table: &str) -> Vec<String> {
+        <diesel::pg::Pg as MigrationBackend>::live_indexes(conn, schema, table)
+            .expect("list indexes")
+    }
+
+    /// Session values to start from: empty (what ryx's pool option sets), and
+    /// a non-default list, to prove the value comes back exactly.
+    const SESSION_PATHS: [&str; 2] = [
+        "SET search_path TO ''",
+        r#"SET search_path TO "x y", public"#,
+    ];
+
+    /// A fresh connection whose session `search_path` was set with `set`, and
+    /// the value PostgreSQL reports for it.
+    fn session(set: &str) -> (PgConnection, String) {
+        let mut conn = common::pg_connect();
+        conn.batch_execute(set)
+            .expect("set the session's search_path");
+        let value = search_path(&mut conn);
+        (conn, value)
+    }
+
+    /// Checks the caller's `search_path` inside its transaction, after a runner
+    /// returned: unchanged, and unqualified names do not find the tenant.
+    #[track_caller]
+    fn assert_untouched(conn: &mut PgConnection, expected: &str, tenant: &str) {
+        assert_eq!(
+            search_path(conn),
+            expected,
+            "the caller's search_path inside its transaction"
+        );
+        for table in ["ms_authors", "ms_posts", "ryx_migrations"] {
+            assert_ne!(
+                resolves_to(conn, table).as_deref(),
+                Some(tenant),
+                "unqualified `{table}` must not resolve in the tenant's schema"
+            );
+        }
+    }
+
+    #[test]
+    fn file_runner_run_in_a_callers_transaction_keeps_search_path() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            conn.transaction(|c| {
+                let report = runner("basic", s).run(c).expect("runs as a savepoint");
+                assert_eq!(report.applied.len(), 3, "{report}");
+                assert_untouched(c, &before, s);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+            assert_eq!(history(&mut conn, s).len(), 3);
+        }
+    }
+
+    #[test]
+    fn a_callers_set_local_survives_the_runner_and_ends_with_its_transaction() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            conn.transaction(|c| {
+                c.batch_execute("SET LOCAL search_path TO pg_catalog")?;
+                let local = search_path(c);
+                assert_eq!(local, "pg_catalog");
+                runner("basic", s).run(c).expect("runs as a savepoint");
+                assert_untouched(c, &local, s);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(
+                search_path(&mut conn),
+                before,
+                "a local value never becomes the session's"
+            );
+        }
+    }
+
+    #[test]
+    fn file_runner_rollback_in_a_callers_transaction_keeps_search_path() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            runner("basic", s).run(&mut conn).expect("applies outside");
+            assert_eq!(search_path(&mut conn), before);
+            conn.transaction(|c| {
+                let report = runner("basic", s).rollback(c, 2).expect("reverts");
+                assert_eq!(report.reverted.len(), 2, "{report}");
+                assert_untouched(c, &before, s);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+            assert_eq!(history(&mut conn, s), ["2024-01-01-000000_create_authors"]);
+        }
+    }
+
+    #[test]
+    fn model_runner_in_a_callers_transaction_keeps_search_path() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            conn.transaction(|c| {
+                let report = MigrationRunner::new()
+                    .model::<ms_authors::table>()
+                    .model::<ms_posts::table>()
+                    .schema(s)
+                    .migrate(c)
+                    .expect("migrates as a savepoint");
+                assert!(!report.applied.is_empty(), "{report}");
+                assert_untouched(c, &before, s);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+            assert!(history(&mut conn, s).contains(&"model:ms_posts:create".to_owned()));
+        }
+    }
+
+    #[test]
+    fn atomic_run_in_a_callers_transaction_keeps_search_path() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            conn.transaction(|c| {
+                let report = runner("basic", s)
+                    .atomic(true)
+                    .run(c)
+                    .expect("runs as a savepoint");
+                assert_eq!(report.applied.len(), 3, "{report}");
+                assert_untouched(c, &before, s);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+            assert_eq!(history(&mut conn, s).len(), 3);
+        }
+    }
+
+    #[test]
+    fn dry_runs_in_a_callers_transaction_change_nothing() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            conn.transaction(|c| {
+                let files = runner("basic", s).dry_run(true).run(c).expect("plans");
+                assert_eq!(files.planned.len(), 3);
+                let models = MigrationRunner::new()
+                    .model::<ms_authors::table>()
+                    .schema(s)
+                    .dry_run(true)
+                    .migrate(c)
+                    .expect("plans");
+                assert!(!models.planned.is_empty());
+                let non_tx = runner("non_transactional", s)
+                    .dry_run(true)
+                    .run(c)
+                    .expect("plans, even a non-transactional migration");
+                assert_eq!(non_tx.planned.len(), 2);
+                assert_untouched(c, &before, s);
+                assert!(!schema_exists(c, s));
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+            assert!(!schema_exists(&mut conn, s));
+        }
+    }
+
+    #[test]
+    fn a_failing_migration_in_a_callers_transaction_that_goes_on() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            conn.transaction(|c| {
+                let err = runner("failing", s).run(c).unwrap_err();
+                assert!(matches!(err, Error::MigrationFailed { .. }), "{err:?}");
+                assert_untouched(c, &before, s);
+                // the caller's transaction is still usable
+                assert_eq!(
+                    resolves_to(c, "pg_catalog.pg_class").as_deref(),
+                    Some("pg_catalog")
+                );
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+            // the migration before the broken one stays; the broken one left nothing
+            assert_eq!(history(&mut conn, s), ["2024-01-01-000000_create_authors"]);
+            let tables =
+                <diesel::pg::Pg as MigrationBackend>::live_tables(&mut conn, s).expect("tables");
+            assert!(!tables.contains(&"half_done".to_owned()), "{tables:?}");
+        }
+    }
+
+    #[test]
+    fn a_failing_migration_in_a_callers_transaction_that_rolls_back() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            let result = conn.transaction(|c| {
+                let err = runner("failing", s).atomic(true).run(c).unwrap_err();
+                assert!(
+                    err.report().is_some_and(|r| r.applied.is_empty()),
+                    "{err:?}"
+                );
+                assert_untouched(c, &before, s);
+                let err = runner("failing", s).run(c).unwrap_err();
+                assert!(matches!(err, Error::MigrationFailed { .. }), "{err:?}");
+                assert_untouched(c, &before, s);
+                QueryResult::<()>::Err(diesel::result::Error::RollbackTransaction)
+            });
+            assert!(matches!(
+                result,
+                Err(diesel::result::Error::RollbackTransaction)
+            ));
+            assert_eq!(
+                search_path(&mut conn),
+                before,
+                "after the caller's rollback"
+            );
+            assert!(!schema_exists(&mut conn, s), "rolled back with the caller");
+        }
+    }
+
+    #[test]
+    fn a_non_transactional_migration_outside_a_transaction_restores_search_path_exactly() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            let report = runner("non_transactional", s)
+                .run(&mut conn)
+                .expect("applies");
+            assert_eq!(report.applied.len(), 2, "{report}");
+            assert_eq!(search_path(&mut conn), before, "restored after up.sql");
+            assert!(indexes(&mut conn, s, "ms_authors").contains(&"ms_authors_name_idx".to_owned()));
+            runner("non_transactional", s)
+                .rollback(&mut conn, 1)
+                .expect("reverts");
+            assert_eq!(search_path(&mut conn), before, "restored after down.sql");
+            assert!(
+                !indexes(&mut conn, s, "ms_authors").contains(&"ms_authors_name_idx".to_owned())
+            );
+            // a failing one restores it too
+            let dir = std::env::temp_dir().join(common::unique_name("ryx_non_tx"));
+            let m = dir.join("2024-01-01-000000_broken_concurrently");
+            std::fs::create_dir_all(&m).expect("temp dir");
+            std::fs::write(
+                m.join("up.sql"),
+                "CREATE INDEX CONCURRENTLY x ON no_such_table (id);",
+            )
+            .expect("write");
+            std::fs::write(m.join("metadata.toml"), "run_in_transaction = false\n").expect("write");
+            let err = FileRunner::new()
+                .migrations_dir(&dir)
+                .schema(s)
+                .run(&mut conn)
+                .unwrap_err();
+            let _ = std::fs::remove_dir_all(&dir);
+            assert!(matches!(err, Error::MigrationFailed { .. }), "{err:?}");
+            assert_eq!(search_path(&mut conn), before, "restored after a failure");
+            assert_eq!(history(&mut conn, s), ["2024-01-01-000000_create_authors"]);
+        }
+    }
+
+    #[test]
+    fn a_non_transactional_migration_in_a_callers_transaction_is_refused() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(1);
+            let s = schemas.names[0].as_str();
+            let (mut conn, before) = session(set);
+            conn.transaction(|c| {
+                c.batch_execute("SET LOCAL search_path TO pg_catalog")?;
+                // refused before anything: not even the transactional first one ran
+                assert_refused(runner("non_transactional", s).run(c), "run_in_transaction");
+                assert_untouched(c, "pg_catalog", s);
+                assert!(!schema_exists(c, s));
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+            assert!(!schema_exists(&mut conn, s), "no schema, no history");
+
+            // only the non-transactional one pending
+            let first = ryx::migrate::load_dir(&fixtures("non_transactional")).expect("load");
+            FileRunner::new()
+                .migrations(first[..1].to_vec())
+                .schema(s)
+                .run(&mut conn)
+                .expect("applies the first");
+            conn.transaction(|c| {
+                assert_refused(runner("non_transactional", s).run(c), "run_in_transaction");
+                assert_untouched(c, &before, s);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before);
+            assert_eq!(history(&mut conn, s), ["2024-01-01-000000_create_authors"]);
+            assert!(
+                !indexes(&mut conn, s, "ms_authors").contains(&"ms_authors_name_idx".to_owned())
+            );
+
+            // and its rollback
+            runner("non_transactional", s)
+                .run(&mut conn)
+                .expect("applies outside");
+            conn.transaction(|c| {
+                assert_refused(
+                    runner("non_transactional", s).rollback(c, 1),
+                    "run_in_transaction",
+                );
+                assert_untouched(c, &before, s);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before);
+            assert_eq!(history(&mut conn, s).len(), 2);
+            assert!(indexes(&mut conn, s, "ms_authors").contains(&"ms_authors_name_idx".to_owned()));
+        }
+    }
+
+    /// Over a connection opened for a transaction pooler, a
+    /// `run_in_transaction = false` migration (session lock, session
+    /// `search_path`) is refused before anything changes; transactional
+    /// migrations, which need no session state, run.
+    #[test]
+    fn a_non_transactional_migration_through_a_transaction_pooler_is_refused() {
+        let schemas = common::PgSchemas::reserve(1);
+        let s = schemas.names[0].as_str();
+        let mut conn = ryx::pool::ConnectionManager::<PgConnection>::new(common::pg_url())
+            .transaction_pooler(true)
+            .connect_once()
+            .expect("connect");
+        let before = search_path(&mut conn);
+        match runner("non_transactional", s).run(&mut conn) {
+            Err(Error::NeedsSessionState { migration, .. }) => {
+                assert_eq!(migration, "2024-01-02-000000_index_authors_concurrently")
+            }
+            other => panic!("expected Error::NeedsSessionState, got {other:?}"),
+        }
+        assert!(
+            !schema_exists(&mut conn, s),
+            "nothing ran, not even the first migration"
+        );
+        assert_eq!(search_path(&mut conn), before);
+
+        let first = ryx::migrate::load_dir(&fixtures("non_transactional")).expect("load");
+        let report = FileRunner::new()
+            .migrations(first[..1].to_vec())
+            .schema(s)
+            .run(&mut conn)
+            .expect("a transactional migration runs through the pooler");
+        assert_eq!(report.applied.len(), 1);
+        assert_eq!(search_path(&mut conn), before);
+    }
+
+    /// A transaction begun with raw SQL is invisible to diesel: ryx's own
+    /// `BEGIN` .. `COMMIT` would commit it.
+    #[test]
+    fn runners_refuse_a_transaction_begun_with_raw_sql() {
+        let schemas = common::PgSchemas::reserve(3);
+        let (applied, fresh, callers) = (
+            schemas.names[0].as_str(),
+            schemas.names[1].as_str(),
+            schemas.names[2].as_str(),
+        );
+        let (mut conn, before) = session(SESSION_PATHS[1]);
+        runner("basic", applied)
+            .run(&mut conn)
+            .expect("applies outside a transaction");
+        conn.batch_execute("BEGIN").expect("begin");
+        conn.batch_execute(&format!(
+            "CREATE SCHEMA {}",
+            ryx::quote_identifier(callers, '"')
+        ))
+        .expect("the caller's write");
+        assert_refused(runner("basic", fresh).run(&mut conn), "BEGIN");
+        assert_refused(runner("basic", applied).run(&mut conn), "BEGIN");
+        assert_refused(runner("basic", applied).rollback(&mut conn, 1), "BEGIN");
+        assert_refused(
+            MigrationRunner::new()
+                .model::<ms_authors::table>()
+                .schema(fresh)
+                .migrate(&mut conn),
+            "BEGIN",
+        );
+        assert_refused(ryx::migrate::create_tenant(&mut conn, fresh), "BEGIN");
+        assert!(
+            schema_exists(&mut conn, callers),
+            "the caller's write is still pending"
+        );
+        assert_eq!(search_path(&mut conn), before);
+        conn.batch_execute("ROLLBACK").expect("rollback");
+        assert!(
+            !schema_exists(&mut conn, callers),
+            "the caller's transaction was not committed by the runner"
+        );
+        assert!(!schema_exists(&mut conn, fresh));
+        assert_eq!(history(&mut conn, applied).len(), 3, "nothing reverted");
+        assert_eq!(search_path(&mut conn), before);
+        // and outside a transaction the check does not get in the way
+        let report = runner("basic", fresh).run(&mut conn).expect("applies");
+        assert_eq!(report.applied.len(), 3);
+        assert_eq!(search_path(&mut conn), before);
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use common::tables::*;
+    use diesel::sql_types::BigInt;
+    use ryx::migrate::MigrationRunner;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    /// A fresh database with a table of the caller's own.
+    fn setup() -> (common::MysqlDb, MysqlConnection) {
+        let (db, mut conn) = common::MysqlDb::empty();
+        conn.batch_execute("CREATE TABLE callers (id INTEGER PRIMARY KEY) ENGINE = InnoDB")
+            .expect("the caller's table");
+        (db, conn)
+    }
+
+    fn callers(conn: &mut MysqlConnection) -> i64 {
+        diesel::sql_query("SELECT COUNT(*) AS n FROM callers")
+            .get_result::<Count>(conn)
+            .expect("count")
+            .n
+    }
+
+    fn write(conn: &mut MysqlConnection, id: i32) -> QueryResult<()> {
+        conn.batch_execute(&format!("INSERT INTO callers (id) VALUES ({id})"))
+    }
+
+    fn tables(conn: &mut MysqlConnection) -> Vec<String> {
+        <diesel::mysql::Mysql as MigrationBackend>::live_tables(conn, "").expect("tables")
+    }
+
+    const WHY: &str = "MySQL commits DDL implicitly";
+
+    /// The caller writes, opens a savepoint, writes, calls `attempt` (which must
+    /// be refused), writes again, releases the savepoint, then rolls everything
+    /// back: nothing may have been committed on the way.
+    fn in_callers_transaction(
+        conn: &mut MysqlConnection,
+        attempt: impl FnOnce(&mut MysqlConnection),
+    ) {
+        let result = conn.transaction(|c| {
+            write(c, 1)?;
+            c.transaction(|c| {
+                write(c, 2)?;
+                attempt(c);
+                write(c, 3)
+            })?;
+            assert_eq!(callers(c), 3, "the caller's writes, inside its transaction");
+            QueryResult::<()>::Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(
+            matches!(result, Err(diesel::result::Error::RollbackTransaction)),
+            "the caller's savepoint and transaction stay intact: {result:?}"
+        );
+        assert_eq!(callers(conn), 0, "nothing of the caller's was committed");
+    }
+
+    #[test]
+    fn file_runner_refuses_inside_a_callers_transaction() {
+        let (_db, mut conn) = setup();
+        in_callers_transaction(&mut conn, |c| {
+            assert_refused(runner("basic", "main").run(c), WHY);
+            assert_refused(runner("basic", "main").atomic(true).run(c), WHY);
+            assert_refused(runner("failing", "main").run(c), WHY);
+        });
+        assert_eq!(
+            tables(&mut conn),
+            ["callers"],
+            "no history table, no migration ran"
+        );
+    }
+
+    #[test]
+    fn file_runner_rollback_refuses_inside_a_callers_transaction() {
+        let (_db, mut conn) = setup();
+        runner("basic", "main")
+            .run(&mut conn)
+            .expect("applies outside");
+        in_callers_transaction(&mut conn, |c| {
+            assert_refused(runner("basic", "main").rollback(c, 1), WHY);
+        });
+        assert_eq!(history(&mut conn, "main").len(), 3);
+        let columns =
+            <diesel::mysql::Mysql as MigrationBackend>::live_columns(&mut conn, "", "ms_posts")
+                .expect("columns");
+        assert!(columns.iter().any(|c| c.name == "slug"), "not reverted");
+    }
+
+    #[test]
+    fn model_runner_and_create_tenant_refuse_inside_a_callers_transaction() {
+        let (_db, mut conn) = setup();
+        in_callers_transaction(&mut conn, |c| {
+            assert_refused(
+                MigrationRunner::new()
+                    .model::<ms_authors::table>()
+                    .model::<ms_posts::table>()
+                    .schema("main")
+                    .migrate(c),
+                WHY,
+            );
+            assert_refused(ryx::migrate::create_tenant(c, "main"), WHY);
+        });
+        assert_eq!(tables(&mut conn), ["callers"]);
+    }
+
+    #[test]
+    fn dry_runs_inside_a_callers_transaction_change_nothing() {
+        let (_db, mut conn) = setup();
+        in_callers_transaction(&mut conn, |c| {
+            let report = runner("basic", "main").dry_run(true).run(c).expect("plans");
+            assert_eq!(report.planned.len(), 3);
+            let report = MigrationRunner::new()
+                .model::<ms_authors::table>()
+                .schema("main")
+                .dry_run(true)
+                .migrate(c)
+                .expect("plans");
+            assert!(!report.planned.is_empty());
+        });
+        assert_eq!(tables(&mut conn), ["callers"]);
+    }
+
+    /// A transaction begun with raw SQL: diesel does not know it, the server does.
+    #[test]
+    fn runners_refuse_a_transaction_begun_with_raw_sql() {
+        let (_db, mut conn) = setup();
+        conn.batch_execute("BEGIN").expect("begin");
+        write(&mut conn, 1).expect("the caller's write");
+        assert_refused(runner("basic", "main").run(&mut conn), "BEGIN");
+        assert_refused(
+            MigrationRunner::new()
+                .model::<ms_authors::table>()
+                .schema("main")
+                .migrate(&mut conn),
+            "BEGIN",
+        );
+        assert_refused(ryx::migrate::create_tenant(&mut conn, "main"), "BEGIN");
+        assert_eq!(callers(&mut conn), 1);
+        conn.batch_execute("ROLLBACK").expect("rollback");
+        assert_eq!(
+            callers(&mut conn),
+            0,
+            "the caller's write was not committed"
+        );
+        assert_eq!(tables(&mut conn), ["callers"]);
+        // outside a transaction the check does not get in the way
+        assert_eq!(
+            runner("basic", "main")
+                .run(&mut conn)
+                .expect("applies")
+                .applied
+                .len(),
+            3
+        );
+    }
+
+    /// MySQL commits DDL implicitly, so an atomic run that fails keeps the
+    /// migrations before the failing one: the report says exactly what the
+    /// history holds, and the failing one has no history row.
+    #[test]
+    fn a_failed_atomic_run_reports_what_the_history_holds() {
+        let (_db, mut conn) = setup();
+        let err = runner("failing", "main")
+            .atomic(true)
+            .run(&mut conn)
+            .unwrap_err();
+        assert!(matches!(err, Error::MigrationFailed { .. }), "{err:?}");
+        let recorded = history(&mut conn, "main");
+        assert_eq!(recorded, ["2024-01-01-000000_create_authors"]);
+        let report = err.report().expect("the partial report");
+        let reported: Vec<&str> = report.applied.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(reported, recorded, "{report}");
+    }
+
+    #[test]
+    fn a_failed_run_writes_no_history_for_the_failing_migration() {
+        let (_db, mut conn) = setup();
+        let err = runner("failing", "main").run(&mut conn).unwrap_err();
+        assert!(
+            err.to_string().contains("2024-01-02-000000_broken"),
+            "{err}"
+        );
+        assert_eq!(
+            history(&mut conn, "main"),
+            ["2024-01-01-000000_create_authors"]
+        );
+        let report = err.report().expect("the partial report");
+        assert_eq!(report.applied.len(), 1, "{report}");
+    }
+}
+
+mod sqlite {
+    use super::*;
+
+    #[test]
+    fn runners_refuse_inside_a_callers_transaction() {
+        let db = common::SqliteDb::empty();
+        let mut conn = db.connect();
+        conn.batch_execute("CREATE TABLE callers (id INTEGER PRIMARY KEY)")
+            .expect("the caller's table");
+        let result = conn.transaction(|c| {
+            c.batch_execute("INSERT INTO callers (id) VALUES (1)")?;
+            assert_refused(runner("basic", "main").run(c), "SQLite");
+            let planned = runner("basic", "main").dry_run(true).run(c).expect("plans");
+            assert_eq!(planned.planned.len(), 3);
+            QueryResult::<()>::Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(matches!(
+            result,
+            Err(diesel::result::Error::RollbackTransaction)
+        ));
+        let tables = <diesel::sqlite::Sqlite as MigrationBackend>::live_tables(&mut conn, "main")
+            .expect("tables");
+        assert_eq!(tables, ["callers"]);
+        assert_eq!(
+            runner("basic", "main")
+                .run(&mut conn)
+                .expect("applies")
+                .applied
+                .len(),
+            3
+        );
+    }
+}
