@@ -4,7 +4,9 @@
 //! to start it: tests never skip silently (under `CI=true` or not).
 #![allow(dead_code)]
 
+pub mod pgbouncer;
 pub mod tables;
+pub mod tenant_load;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
