@@ -145,6 +145,57 @@ fn fleet_migrates_through_pgbouncer_in_pooler_mode() {
     }
 }
 
+/// The `ryx` command line through PgBouncer with `--transaction-pooler`:
+/// tenants are created and migrated, and a non-transactional migration fails
+/// its tenants (exit code 1) without touching them.
+#[test]
+fn the_command_line_migrates_through_pgbouncer_with_transaction_pooler() {
+    let bouncer = PgBouncer::start(2);
+    let schemas = PgSchemas::reserve(3);
+    let url = bouncer.url();
+    let run = |args: &[&str]| {
+        let mut argv = vec!["ryx", "--url", url.as_str(), "--transaction-pooler"];
+        argv.extend_from_slice(args);
+        format!("{:?}", ryx::migrate::cli::Cli::new().run_from(argv))
+    };
+    let success = format!("{:?}", std::process::ExitCode::SUCCESS);
+    let failure = format!("{:?}", std::process::ExitCode::from(1));
+    let basic = fixtures("basic");
+    let basic = basic.to_str().expect("utf-8 path");
+    assert_eq!(
+        run(&["tenants", "create", &schemas.names[0], "--no-migrate"]),
+        success
+    );
+    let mut migrate = vec!["migrate", "--dir", basic, "--jobs", "2"];
+    for s in &schemas.names[..2] {
+        migrate.extend(["--schema", s.as_str()]);
+    }
+    assert_eq!(run(&migrate), success);
+    let mut direct = pg_connect();
+    for s in &schemas.names[..2] {
+        let applied = FileRunner::new()
+            .schema(s)
+            .applied(&mut direct)
+            .expect("history");
+        assert_eq!(applied.len(), 3, "{s}");
+    }
+    let non_transactional = fixtures("non_transactional");
+    let refused = run(&[
+        "migrate",
+        "--dir",
+        non_transactional.to_str().expect("utf-8 path"),
+        "--schema",
+        &schemas.names[2],
+    ]);
+    assert_eq!(refused, failure);
+    let exists = <diesel::pg::Pg as ryx::migrate::MigrationBackend>::schema_exists(
+        &mut direct,
+        &schemas.names[2],
+    )
+    .expect("look up schema");
+    assert!(!exists, "nothing ran");
+}
+
 /// `empty_search_path(true)` behind a pooler: ryx checks what the server
 /// connections give and sets nothing. With PgBouncer's `connect_query`
 /// emptying it, connections open and an unscoped query fails loudly; without

@@ -436,3 +436,25 @@ fn a_managed_connection_is_a_diesel_connection() {
         })
         .expect("read-only transaction");
 }
+
+/// A borrower that turned the statement cache off does not pass that on: the
+/// next checkout has the manager's settings again.
+#[test]
+fn checkout_restores_the_managers_statement_settings() {
+    let schemas = tenants_with_one_author(2);
+    let pool = pool(
+        ConnectionManager::<PgConnection>::new(pg_url()).statement_cache_limit(10),
+        1,
+    );
+    {
+        let mut conn = pool.get().expect("checkout");
+        conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        assert_eq!(conn.statement_cache_limit(), 0);
+        both_shapes(&mut conn, &schemas.names[0]).expect("reads");
+        assert_eq!(server_statements(&mut conn), 0);
+    }
+    let mut conn = pool.get().expect("checkout");
+    assert_eq!(conn.statement_cache_limit(), 10);
+    both_shapes(&mut conn, &schemas.names[1]).expect("reads");
+    assert_eq!(server_statements(&mut conn), 2);
+}

@@ -146,6 +146,36 @@ mod postgres {
         }
     }
 
+    /// The fleet reads (`tenants`, `status`), `create_tenant` and a dry run, on
+    /// the caller's connection, inside its transaction and outside: the
+    /// `search_path` is what it was.
+    #[test]
+    fn fleet_reads_and_create_tenant_keep_search_path() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(2);
+            let (made, fresh) = (schemas.names[0].as_str(), schemas.names[1].as_str());
+            let (mut conn, before) = session(set);
+            let migrations = ryx::migrate::load_dir(&fixtures("basic")).expect("load");
+            ryx::migrate::create_tenant(&mut conn, made).expect("create outside a transaction");
+            assert_eq!(search_path(&mut conn), before);
+            conn.transaction(|c| {
+                ryx::migrate::create_tenant(c, fresh).expect("create as a savepoint");
+                assert_untouched(c, &before, fresh);
+                let all = ryx::migrate::fleet::tenants(c).expect("tenants");
+                assert!(all.iter().any(|t| t == made) && all.iter().any(|t| t == fresh));
+                let status = ryx::migrate::fleet::status(c, Some(&schemas.names), &migrations)
+                    .expect("status");
+                assert!(status.iter().all(|t| t.pending.len() == 3), "{status:?}");
+                let plan = runner("basic", made).dry_run(true).run(c).expect("plan");
+                assert_eq!(plan.planned.len(), 3);
+                assert_untouched(c, &before, made);
+                QueryResult::Ok(())
+            })
+            .expect("the caller's transaction commits");
+            assert_eq!(search_path(&mut conn), before, "after the caller's commit");
+        }
+    }
+
     #[test]
     fn a_callers_set_local_survives_the_runner_and_ends_with_its_transaction() {
         for set in SESSION_PATHS {
@@ -433,8 +463,14 @@ mod postgres {
             .expect("connect");
         let before = search_path(&mut conn);
         match runner("non_transactional", s).run(&mut conn) {
-            Err(Error::NeedsSessionState { migration, .. }) => {
-                assert_eq!(migration, "2024-01-02-000000_index_authors_concurrently")
+            Err(e @ Error::NeedsSessionState { .. }) => {
+                let message = e.to_string();
+                assert!(
+                    message.contains("`2024-01-02-000000_index_authors_concurrently`")
+                        && message.contains("over a direct connection")
+                        && !message.contains("  "),
+                    "{message}"
+                );
             }
             other => panic!("expected Error::NeedsSessionState, got {other:?}"),
         }

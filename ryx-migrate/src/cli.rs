@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
-use ryx_pool::{ConnectionManager, PoolBackend};
+use ryx_pool::{ConnectionManager, ManagedConnection, PoolBackend};
 
 use crate::apply::MigrationConnection;
 use crate::backend::Backend;
@@ -82,6 +82,11 @@ struct Opts {
     /// Database URL (postgres://.., mysql://.., sqlite://PATH or a file path).
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     url: Option<String>,
+    /// The URL is a transaction pooler (PgBouncer with pool_mode = transaction
+    /// or statement): name no prepared statement, rely on no session state,
+    /// and refuse `run_in_transaction = false` migrations.
+    #[arg(long, global = true)]
+    transaction_pooler: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -351,25 +356,6 @@ fn parse_url(url: Option<&str>) -> Result<Target, Failure> {
     }
 }
 
-/// `postgres://user:secret@host/db` without the password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 impl Cli {
     /// The command line with no models: every subcommand but `makemigrations`
     /// and `migrate --from-models`.
@@ -425,13 +411,23 @@ impl Cli {
         }
         match parse_url(opts.url.as_deref())? {
             #[cfg(feature = "postgres")]
-            Target::Postgres(url) => self.with_backend::<diesel::PgConnection>(&url, opts.command),
+            Target::Postgres(url) => self.with_backend::<diesel::PgConnection>(
+                &url,
+                opts.transaction_pooler,
+                opts.command,
+            ),
             #[cfg(feature = "mysql")]
-            Target::Mysql(url) => self.with_backend::<diesel::MysqlConnection>(&url, opts.command),
+            Target::Mysql(url) => self.with_backend::<diesel::MysqlConnection>(
+                &url,
+                opts.transaction_pooler,
+                opts.command,
+            ),
             #[cfg(feature = "sqlite")]
-            Target::Sqlite(path) => {
-                self.with_backend::<diesel::SqliteConnection>(&path, opts.command)
-            }
+            Target::Sqlite(path) => self.with_backend::<diesel::SqliteConnection>(
+                &path,
+                opts.transaction_pooler,
+                opts.command,
+            ),
             #[allow(unreachable_patterns)]
             other => Err(Failure::usage(format!(
                 "this ryx was built without {} support: build it with the `{}` cargo feature",
@@ -441,9 +437,15 @@ impl Cli {
         }
     }
 
-    fn with_backend<C>(&self, url: &str, command: Command) -> Result<u8, Failure>
+    fn with_backend<C>(
+        &self,
+        url: &str,
+        transaction_pooler: bool,
+        command: Command,
+    ) -> Result<u8, Failure>
     where
         C: PoolBackend + MigrationConnection,
+        ManagedConnection<C>: MigrationConnection,
         PooledConnection<ConnectionManager<C>>: MigrationConnection,
     {
         let kind = <C::DB as MigrationBackend>::KIND;
@@ -465,9 +467,12 @@ impl Cli {
                 "no SQLite database at {url}: check the path (this command does not create one)"
             )));
         }
-        let mut conn = C::establish(url).map_err(|e| {
-            Failure::usage(format!("cannot connect to {}: {}", redact(url), chain(&e)))
-        })?;
+        // The one connection every command uses, and the pool's connections
+        // for a parallel migrate: the same settings.
+        let manager = ConnectionManager::<C>::new(url).transaction_pooler(transaction_pooler);
+        let mut conn = manager
+            .connect_once()
+            .map_err(|e| Failure::usage(e.to_string()))?;
         let note_ignored = |schemas: &[String]| {
             if !kind.has_schemas() && !schemas.is_empty() {
                 note_no_schemas(kind);
@@ -504,7 +509,6 @@ impl Cli {
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
                     .min(schemas.len())
                     .clamp(1, MAX_JOBS);
-                let manager = ConnectionManager::<C>::new(url);
                 let pool = Pool::builder()
                     .max_size(u32::try_from(jobs).unwrap_or(u32::MAX).max(1))
                     .min_idle(Some(0))

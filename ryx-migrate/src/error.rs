@@ -150,7 +150,10 @@ pub enum Error {
     /// held and the `search_path` set on connections other clients then use.
     /// Refused before anything was changed.
     #[error(
-        "cannot run migration `{migration}` in schema `{schema}` through a transaction pooler: it has          `run_in_transaction = false`, which needs session state (a session advisory lock and search_path)          that the pooler does not keep; nothing was changed: run the migrations over a direct connection          to the server (not through PgBouncer in transaction mode)"
+        "cannot run migration `{migration}` in schema `{schema}` through a transaction pooler: it has \
+         `run_in_transaction = false`, which needs session state (a session advisory lock and search_path) \
+         that the pooler does not keep; nothing was changed: run the migrations over a direct connection \
+         to the server (not through PgBouncer in transaction mode)"
     )]
     NeedsSessionState {
         /// The schema to migrate.

@@ -122,6 +122,14 @@ impl<C: PoolBackend> ManagedConnection<C> {
         Ok(())
     }
 
+    /// Undoes a borrower's `set_prepared_statement_cache_size(Disabled)`, so
+    /// the next borrower gets the manager's settings.
+    pub(crate) fn restore_settings(&mut self) {
+        if self.cache_disabled_by_user {
+            self.set_prepared_statement_cache_size(CacheSize::Unbounded);
+        }
+    }
+
     pub(crate) fn settings(&self) -> &Settings {
         &self.settings
     }

@@ -49,7 +49,9 @@ impl Error {
 }
 
 /// `url` with the password (if any) replaced by `***`, for error messages.
-pub(crate) fn redact_url(url: &str) -> String {
+/// (Shared with ryx's command line; not part of the API.)
+#[doc(hidden)]
+pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };

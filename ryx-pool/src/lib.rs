@@ -30,6 +30,8 @@ pub use crate::backend::SQLITE_BUSY_TIMEOUT_MS;
 pub use crate::connection::{ManagedConnection, ManagedTransactionManager};
 #[cfg(feature = "postgres")]
 pub use crate::empty_search_path::EmptySearchPath;
+#[doc(hidden)]
+pub use crate::error::redact_url;
 pub use crate::error::Error;
 pub use crate::manager::ConnectionManager;
 pub use crate::tracker::behind_transaction_pooler;

@@ -147,6 +147,7 @@ impl<C: PoolBackend> ManageConnection for ConnectionManager<C> {
     }
 
     fn is_valid(&self, conn: &mut ManagedConnection<C>) -> Result<(), Error> {
+        conn.restore_settings();
         let settings = *conn.settings();
         C::on_checkout(conn.inner_mut(), &settings)
     }
