@@ -107,9 +107,11 @@ fn create_tenants(conn: &mut PgConnection, names: &[String]) -> QueryResult<()> 
         let mut sql = String::new();
         for name in chunk {
             let s = ryx::quote_identifier(name, '"');
+            // the name as an SQL string literal (quotes doubled)
+            let literal = format!("'{}'", name.replace('\'', "''"));
             sql.push_str(&format!(
                 "CREATE SCHEMA {s}; CREATE TABLE {s}.bench_accounts (id BIGSERIAL PRIMARY KEY, name VARCHAR NOT NULL); \
-                 INSERT INTO {s}.bench_accounts (name) SELECT '{name}' || '/' || g FROM generate_series(1, 10) g;"
+                 INSERT INTO {s}.bench_accounts (name) SELECT {literal} || '/' || g FROM generate_series(1, 10) g;"
             ));
         }
         conn.batch_execute(&sql)?;

@@ -1,48 +1,15 @@
 //! ryx's connection manager on a real PostgreSQL: the prepared-statement bound
 //! holds on the server, transaction-pooler mode names no statement, the
-//! `search_path` is the same at every checkout, and bad settings fail clearly.
+//! borrower gets a clean connection, and bad settings fail clearly.
 
 mod common;
 
+use common::pg_session::{backend_pid, search_path, server_statements};
 use common::tables::*;
 use common::{pg_connect, pg_url, unique_name, PgSchemas};
 use diesel::connection::{CacheSize, SimpleConnection};
-use diesel::sql_types::{BigInt, Text};
 use ryx::pool::{ConnectionManager, ManagedConnection};
 use ryx::prelude::*;
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-#[derive(QueryableByName)]
-struct Setting {
-    #[diesel(sql_type = Text)]
-    value: String,
-}
-
-/// Prepared statements the server holds for this session.
-fn server_statements<C>(conn: &mut C) -> i64
-where
-    C: Connection<Backend = diesel::pg::Pg> + diesel::connection::LoadConnection,
-{
-    diesel::sql_query("SELECT count(*) AS n FROM pg_prepared_statements")
-        .get_result::<Count>(conn)
-        .expect("count pg_prepared_statements")
-        .n
-}
-
-fn search_path<C>(conn: &mut C) -> String
-where
-    C: Connection<Backend = diesel::pg::Pg> + diesel::connection::LoadConnection,
-{
-    diesel::sql_query("SELECT current_setting('search_path') AS value")
-        .get_result::<Setting>(conn)
-        .expect("read search_path")
-        .value
-}
 
 fn pool(
     manager: ConnectionManager<PgConnection>,
@@ -244,7 +211,7 @@ fn a_refused_reset_keeps_client_and_server_in_step() {
     }
 }
 
-/// Every checkout starts with an empty `search_path` (the default), whatever
+/// Every borrower starts with an empty `search_path` (the default), whatever
 /// the previous borrower set at session level; with `empty_search_path(false)`
 /// it starts with the server's default.
 #[test]
@@ -305,16 +272,6 @@ fn a_connection_left_in_a_transaction_is_discarded() {
         pid_before,
         "the broken connection was reused"
     );
-}
-
-fn backend_pid<C>(conn: &mut C) -> i64
-where
-    C: Connection<Backend = diesel::pg::Pg> + diesel::connection::LoadConnection,
-{
-    diesel::sql_query("SELECT pg_backend_pid()::int8 AS n")
-        .get_result::<Count>(conn)
-        .expect("pid")
-        .n
 }
 
 /// Behind a pooler, ryx cannot set the `search_path`: asked for an empty one,
@@ -438,9 +395,9 @@ fn a_managed_connection_is_a_diesel_connection() {
 }
 
 /// A borrower that turned the statement cache off does not pass that on: the
-/// next checkout has the manager's settings again.
+/// next borrower has the manager's settings again.
 #[test]
-fn checkout_restores_the_managers_statement_settings() {
+fn the_next_borrower_gets_the_managers_statement_settings() {
     let schemas = tenants_with_one_author(2);
     let pool = pool(
         ConnectionManager::<PgConnection>::new(pg_url()).statement_cache_limit(10),
@@ -457,4 +414,127 @@ fn checkout_restores_the_managers_statement_settings() {
     assert_eq!(conn.statement_cache_limit(), 10);
     both_shapes(&mut conn, &schemas.names[1]).expect("reads");
     assert_eq!(server_statements(&mut conn), 2);
+}
+
+/// A transaction begun with raw SQL (which diesel does not track) and left
+/// open: the connection is discarded when it returns, so the next borrower
+/// cannot commit it.
+#[test]
+fn a_raw_begin_left_open_is_discarded() {
+    let schemas = tenants_with_one_author(1);
+    let tenant = &schemas.names[0];
+    let pool = pool(ConnectionManager::<PgConnection>::new(pg_url()), 1);
+    let pid_before = {
+        let mut conn = pool.get().expect("checkout");
+        let pid = backend_pid(&mut conn);
+        conn.batch_execute(&format!(
+            "BEGIN; INSERT INTO {}.ms_authors (name) VALUES ('left open')",
+            ryx::quote_identifier(tenant, '"')
+        ))
+        .expect("raw begin");
+        pid
+    };
+    let mut conn = pool.get().expect("checkout");
+    assert_ne!(
+        backend_pid(&mut conn),
+        pid_before,
+        "the connection was reused"
+    );
+    conn.transaction(|c| {
+        ryx::insert_into(ms_authors::table.in_schema(tenant))
+            .values(ms_authors::name.eq("mine"))
+            .execute(c)
+    })
+    .expect("the next borrower's transaction");
+    let names: Vec<String> = ms_authors::table
+        .in_schema(tenant)
+        .select(ms_authors::name)
+        .order(ms_authors::id)
+        .load(&mut pg_connect())
+        .expect("read");
+    assert_eq!(
+        names,
+        [tenant.as_str(), "mine"],
+        "the left-open insert was never committed"
+    );
+}
+
+/// The reset happens when a connection returns, so it holds without r2d2's
+/// checkout test too.
+#[test]
+fn the_reset_holds_without_r2d2s_checkout_test() {
+    let pool = r2d2::Pool::builder()
+        .max_size(1)
+        .test_on_check_out(false)
+        .build(ConnectionManager::<PgConnection>::new(pg_url()))
+        .expect("pool");
+    let pid = {
+        let mut conn = pool.get().expect("checkout");
+        conn.batch_execute("SET search_path TO some_tenant")
+            .expect("set");
+        backend_pid(&mut conn)
+    };
+    let mut conn = pool.get().expect("checkout");
+    assert_eq!(backend_pid(&mut conn), pid, "the same connection, cleaned");
+    assert_eq!(search_path(&mut conn), "\"\"");
+}
+
+/// Whatever a borrower does to the connection inside (through `Deref`), the
+/// next borrower gets the manager's safeguards back: ryx's statement counter
+/// (and so `behind_transaction_pooler`), no named statements in pooler mode,
+/// and the bound.
+#[test]
+fn a_borrower_cannot_switch_off_the_safeguards_for_the_next() {
+    let schemas = tenants_with_one_author(30);
+
+    // pooler mode: the borrower turns named statements on and replaces the
+    // instrumentation on the connection inside
+    let pooled = pool(
+        ConnectionManager::<PgConnection>::new(pg_url()).transaction_pooler(true),
+        1,
+    );
+    {
+        let mut conn = pooled.get().expect("checkout");
+        let inner: &mut PgConnection = &mut conn;
+        inner.set_prepared_statement_cache_size(CacheSize::Unbounded);
+        inner.set_instrumentation(|_: diesel::connection::InstrumentationEvent<'_>| {});
+        assert!(!ryx::pool::behind_transaction_pooler(&mut conn));
+        both_shapes(&mut conn, &schemas.names[0]).expect("reads");
+        assert_eq!(
+            server_statements(&mut conn),
+            2,
+            "named statements were made"
+        );
+    }
+    let mut conn = pooled.get().expect("checkout");
+    assert!(ryx::pool::behind_transaction_pooler(&mut conn));
+    let before = server_statements(&mut conn);
+    both_shapes(&mut conn, &schemas.names[1]).expect("reads");
+    assert_eq!(
+        server_statements(&mut conn),
+        before,
+        "no new named statement"
+    );
+    drop(conn);
+
+    // direct, limit 10: code that takes `&mut PgConnection` goes past the
+    // bound; the connection is brought back under it when it returns
+    fn visit(conn: &mut PgConnection, tenants: &[String]) {
+        for t in tenants {
+            both_shapes(conn, t).expect("reads");
+        }
+    }
+    let pooled = pool(
+        ConnectionManager::<PgConnection>::new(pg_url()).statement_cache_limit(10),
+        1,
+    );
+    {
+        let mut conn = pooled.get().expect("checkout");
+        visit(&mut conn, &schemas.names);
+        let inner: &mut PgConnection = &mut conn;
+        assert_eq!(server_statements(inner), 60, "past the bound through Deref");
+    }
+    let mut conn = pooled.get().expect("checkout");
+    let inner: &mut PgConnection = &mut conn;
+    assert!(server_statements(inner) <= 10);
 }

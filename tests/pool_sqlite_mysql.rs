@@ -6,6 +6,7 @@ mod common;
 
 use common::tables::*;
 use common::SqliteDb;
+use diesel::connection::SimpleConnection;
 use ryx::pool::ConnectionManager;
 use ryx::prelude::*;
 
@@ -53,6 +54,25 @@ macro_rules! shape {
     }};
 }
 
+/// Counts diesel's `CacheQuery` events: one each time a statement is
+/// prepared into the cache, so a statement whose handle was dropped by a reset
+/// counts again when it is next used.
+fn count_preparations<C: Connection>(
+    conn: &mut C,
+) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    let prepared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&prepared);
+    conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
+        if let diesel::connection::InstrumentationEvent::CacheQuery { .. } = event {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    prepared
+}
+
+/// SQLite's statements live in the process: the bound drops diesel's handles.
+/// Cycling through eight shapes with a limit of 3 prepares every query anew
+/// (40 of 40); two shapes that fit stay cached (none prepared again).
 #[test]
 fn sqlite_statement_bound_holds() {
     let (db, _setup) = SqliteDb::with_tables();
@@ -64,13 +84,54 @@ fn sqlite_statement_bound_holds() {
         )
         .expect("sqlite pool");
     let mut conn = pool.get().expect("checkout");
-    let mut most = 0;
+    let prepared = count_preparations(&mut conn);
     for i in 0..40 {
         assert_eq!(shape!(&mut conn, i).expect("query"), 0);
-        most = most.max(conn.cached_statements());
         assert!(conn.cached_statements() <= 3);
     }
-    assert_eq!(most, 3);
+    assert_eq!(prepared.load(std::sync::atomic::Ordering::Relaxed), 40);
+    drop(conn);
+
+    let mut conn = pool.get().expect("checkout");
+    for i in 0..10 {
+        shape!(&mut conn, i % 2).expect("query");
+    }
+    let prepared = count_preparations(&mut conn);
+    for i in 0..40 {
+        shape!(&mut conn, i % 2).expect("query");
+    }
+    assert_eq!(prepared.load(std::sync::atomic::Ordering::Relaxed), 0);
+}
+
+/// A transaction begun with raw SQL and left open: the connection is
+/// discarded when it returns (SQLite and MySQL alike).
+#[test]
+fn sqlite_raw_begin_left_open_is_discarded() {
+    let (db, _setup) = SqliteDb::with_tables();
+    let pool = r2d2::Pool::builder()
+        .max_size(1)
+        .build(ConnectionManager::<SqliteConnection>::new(
+            db.path.to_string_lossy(),
+        ))
+        .expect("sqlite pool");
+    {
+        let mut conn = pool.get().expect("checkout");
+        conn.batch_execute("BEGIN; INSERT INTO ms_authors (name) VALUES ('left open')")
+            .expect("raw begin");
+    }
+    let mut conn = pool.get().expect("checkout");
+    conn.transaction(|c| {
+        ryx::insert_into(ms_authors::table.in_schema("tenant"))
+            .values(ms_authors::name.eq("mine"))
+            .execute(c)
+    })
+    .expect("a transaction of its own");
+    let names: Vec<String> = ms_authors::table
+        .in_schema("tenant")
+        .select(ms_authors::name)
+        .load(&mut db.connect())
+        .expect("read");
+    assert_eq!(names, ["mine"]);
 }
 
 /// Four threads write to one SQLite file through the pool at once: none fails
@@ -178,5 +239,34 @@ mod mysql {
             shape!(&mut plain, i).expect("query");
         }
         assert_eq!(open_statements(&mut plain), 8);
+    }
+
+    /// A raw `BEGIN` left open: the connection is discarded when it returns,
+    /// never committed by the next borrower.
+    #[test]
+    fn mysql_raw_begin_left_open_is_discarded() {
+        let (db, _setup) = MysqlDb::with_tables();
+        let pool = r2d2::Pool::builder()
+            .max_size(1)
+            .build(ConnectionManager::<diesel::MysqlConnection>::new(db.url()))
+            .expect("mysql pool");
+        {
+            let mut conn = pool.get().expect("checkout");
+            conn.batch_execute("BEGIN; INSERT INTO ms_authors (name) VALUES ('left open')")
+                .expect("raw begin");
+        }
+        let mut conn = pool.get().expect("checkout");
+        conn.transaction(|c| {
+            ryx::insert_into(ms_authors::table.in_schema("tenant"))
+                .values(ms_authors::name.eq("mine"))
+                .execute(c)
+        })
+        .expect("a transaction of its own");
+        let names: Vec<String> = ms_authors::table
+            .in_schema("tenant")
+            .select(ms_authors::name)
+            .load(&mut db.connect())
+            .expect("read");
+        assert_eq!(names, ["mine"]);
     }
 }

@@ -9,18 +9,6 @@ use diesel::sql_types::{BigInt, Text};
 use ryx::prelude::*;
 
 #[derive(QueryableByName)]
-struct SearchPath {
-    #[diesel(sql_type = Text)]
-    search_path: String,
-}
-
-fn search_path(conn: &mut PgConnection) -> QueryResult<String> {
-    diesel::sql_query("SHOW search_path")
-        .get_result::<SearchPath>(conn)
-        .map(|r| r.search_path)
-}
-
-#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -169,7 +157,7 @@ fn over_long_names_are_refused_not_truncated() -> QueryResult<()> {
 fn ryx_never_changes_search_path() -> QueryResult<()> {
     let mut conn = pg_connect();
     let schemas = PgSchemas::with_tables(&mut conn, 1);
-    let before = search_path(&mut conn)?;
+    let before = common::pg_session::search_path(&mut conn);
     let t = &schemas.names[0];
     ryx::insert_into(ms_authors::table.in_schema(t))
         .values(ms_authors::name.eq("x"))
@@ -179,7 +167,7 @@ fn ryx_never_changes_search_path() -> QueryResult<()> {
         .set(ms_authors::name.eq("y"))
         .execute(&mut conn)?;
     ryx::delete(ms_authors::table.in_schema(t)).execute(&mut conn)?;
-    assert_eq!(search_path(&mut conn)?, before);
+    assert_eq!(common::pg_session::search_path(&mut conn), before);
     Ok(())
 }
 
@@ -191,7 +179,7 @@ fn scoped_statements_work_through_an_r2d2_pool() -> Result<(), Box<dyn std::erro
     let pool = Pool::builder()
         .max_size(2)
         .build(ConnectionManager::<PgConnection>::new(common::pg_url()))?;
-    let before = search_path(&mut *pool.get()?)?;
+    let before = common::pg_session::search_path(&mut *pool.get()?);
     std::thread::scope(|scope| -> Result<(), Box<dyn std::error::Error>> {
         let handles: Vec<_> = schemas
             .names
@@ -223,7 +211,7 @@ fn scoped_statements_work_through_an_r2d2_pool() -> Result<(), Box<dyn std::erro
         }
         Ok(())
     })?;
-    assert_eq!(search_path(&mut *pool.get()?)?, before);
+    assert_eq!(common::pg_session::search_path(&mut *pool.get()?), before);
     Ok(())
 }
 
@@ -239,7 +227,7 @@ fn empty_search_path_pool_makes_a_forgotten_in_schema_fail(
         .connection_customizer(Box::new(ryx::pool::EmptySearchPath))
         .build(ConnectionManager::<PgConnection>::new(common::pg_url()))?;
     let mut conn = pool.get()?;
-    assert_eq!(search_path(&mut conn)?, r#""""#);
+    assert_eq!(common::pg_session::search_path(&mut conn), r#""""#);
     // scoped statements are unaffected
     ryx::insert_into(ms_authors::table.in_schema(t))
         .values(ms_authors::name.eq("x"))

@@ -171,16 +171,11 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized {
 
     /// Whether the server has a transaction open that diesel's transaction
     /// manager does not track (begun with raw SQL such as `BEGIN`). Asked only
-    /// when diesel reports no transaction. `false` where it cannot be told
-    /// (SQLite, where ryx's `BEGIN IMMEDIATE` then fails by itself).
+    /// when diesel reports no transaction.
     #[doc(hidden)]
     fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
     where
-        C: Connection<Backend = Self> + LoadConnection,
-    {
-        let _ = conn;
-        Ok(false)
-    }
+        C: Connection<Backend = Self> + LoadConnection;
 
     /// Whether `schema` exists (always true on backends without schemas).
     #[doc(hidden)]
@@ -759,6 +754,23 @@ impl MigrationBackend for diesel::sqlite::Sqlite {
         }
     }
 
+    fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // `BEGIN` fails inside a transaction (and leaves it as it was);
+        // otherwise it starts an empty one, ended at once.
+        match conn.batch_execute("BEGIN DEFERRED") {
+            Ok(()) => conn.batch_execute("ROLLBACK").map(|()| false),
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("within a transaction") =>
+            {
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     history_methods!();
 }
 
@@ -853,9 +865,19 @@ impl MigrationBackend for diesel::mysql::Mysql {
             #[diesel(sql_type = BigInt)]
             open: i64,
         }
-        diesel::sql_query("SELECT CAST(@@in_transaction AS SIGNED) AS open")
+        // MariaDB only; MySQL lists a transaction in INNODB_TRX once it has
+        // touched a table (a bare `BEGIN` before any statement goes unseen).
+        match diesel::sql_query("SELECT CAST(@@in_transaction AS SIGNED) AS open")
             .get_result::<Open>(conn)
-            .map(|o| o.open != 0)
+        {
+            Ok(o) => Ok(o.open != 0),
+            Err(_) => diesel::sql_query(
+                "SELECT COUNT(*) AS open FROM information_schema.INNODB_TRX \
+                 WHERE trx_mysql_thread_id = CONNECTION_ID()",
+            )
+            .get_result::<Open>(conn)
+            .map(|o| o.open != 0),
+        }
     }
 
     history_methods!();

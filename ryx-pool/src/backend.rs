@@ -1,5 +1,6 @@
-//! What differs per backend: how statements are freed on the server, and how a
-//! session is readied when it is opened and when it is checked out.
+//! What differs per backend: how statements are freed on the server, how a
+//! session is readied when it opens, and how it is cleaned when it returns to
+//! the pool.
 
 use diesel::connection::{Connection, LoadConnection};
 use diesel::r2d2::R2D2Connection;
@@ -69,12 +70,12 @@ pub trait PoolBackend:
         Ok(())
     }
 
-    /// Readies a connection for its next borrower (r2d2's check on checkout).
+    /// Cleans a connection that returns to the pool, for its next borrower.
+    /// An error means the connection must not be reused: it is still inside a
+    /// transaction that diesel does not track (a raw `BEGIN`), or the reset
+    /// failed.
     #[doc(hidden)]
-    fn on_checkout(conn: &mut Self, settings: &Settings) -> Result<(), Error> {
-        let _ = settings;
-        conn.ping().map_err(Error::setup("check the connection"))
-    }
+    fn on_checkin(conn: &mut Self, settings: &Settings) -> QueryResult<()>;
 }
 
 #[cfg(feature = "postgres")]
@@ -97,6 +98,15 @@ mod pg {
         matches!(value.trim(), "" | "\"\"")
     }
 
+    /// Fails inside a transaction block. Sent alone in a simple-protocol
+    /// message, a statement outside a block starts its own transaction, whose
+    /// start time is the message's; inside a block the transaction started
+    /// with an earlier message.
+    const REFUSE_OPEN_TRANSACTION: &str = "DO $ryx$BEGIN \
+         IF pg_catalog.transaction_timestamp() <> pg_catalog.statement_timestamp() THEN \
+         RAISE EXCEPTION 'ryx: a transaction begun with raw SQL was left open on this pooled connection'; \
+         END IF; END$ryx$";
+
     impl sealed::Sealed for PgConnection {}
 
     impl PoolBackend for PgConnection {
@@ -109,10 +119,12 @@ mod pg {
             if settings.transaction_pooler {
                 // No session state behind a pooler: only check what the server gives.
                 if settings.empty_search_path == Some(true) {
-                    let found = diesel::sql_query("SELECT current_setting('search_path') AS value")
-                        .get_result::<Setting>(conn)
-                        .map_err(Error::setup("read search_path"))?
-                        .value;
+                    let found = diesel::sql_query(
+                        "SELECT pg_catalog.current_setting('search_path') AS value",
+                    )
+                    .get_result::<Setting>(conn)
+                    .map_err(Error::setup("read search_path"))?
+                    .value;
                     if !is_empty_search_path(&found) {
                         return Err(Error::SearchPathNotEmpty { found });
                     }
@@ -126,29 +138,62 @@ mod pg {
             Ok(())
         }
 
-        fn on_checkout(conn: &mut Self, settings: &Settings) -> Result<(), Error> {
-            if settings.transaction_pooler {
-                return diesel::r2d2::R2D2Connection::ping(conn)
-                    .map_err(Error::setup("check the connection"));
-            }
-            // One round trip, like diesel's ping, that also undoes a previous
-            // borrower's session-level `SET search_path`.
-            let sql = if settings.wants_empty_search_path() {
-                "SET search_path TO ''"
+        fn on_checkin(conn: &mut Self, settings: &Settings) -> QueryResult<()> {
+            // One round trip: undo a borrower's session-level `SET
+            // search_path` (never behind a pooler, which keeps no session for
+            // us), and refuse a connection left inside a raw `BEGIN`.
+            let reset = if settings.transaction_pooler {
+                ""
+            } else if settings.wants_empty_search_path() {
+                "SET search_path TO ''; "
             } else {
-                "RESET search_path"
+                "RESET search_path; "
             };
-            conn.batch_execute(sql)
-                .map_err(Error::setup("reset search_path"))
+            conn.batch_execute(&format!("{REFUSE_OPEN_TRANSACTION}; {reset}"))
         }
     }
 }
 
 #[cfg(feature = "mysql")]
-impl sealed::Sealed for diesel::MysqlConnection {}
-/// Dropping diesel's statement handles closes them on the server.
-#[cfg(feature = "mysql")]
-impl PoolBackend for diesel::MysqlConnection {}
+mod mysql {
+    use diesel::sql_types::BigInt;
+    use diesel::{MysqlConnection, QueryResult, QueryableByName, RunQueryDsl};
+
+    use super::{sealed, PoolBackend, Settings};
+
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    impl sealed::Sealed for MysqlConnection {}
+
+    /// Dropping diesel's statement handles closes them on the server.
+    impl PoolBackend for MysqlConnection {
+        fn on_checkin(conn: &mut Self, _settings: &Settings) -> QueryResult<()> {
+            // MariaDB says whether a transaction is open; MySQL has no such
+            // variable, and lists a transaction once it has touched a table.
+            let open = match diesel::sql_query("SELECT CAST(@@in_transaction AS SIGNED) AS n")
+                .get_result::<Number>(conn)
+            {
+                Ok(row) => row.n,
+                Err(_) => {
+                    diesel::sql_query(
+                        "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX \
+                         WHERE trx_mysql_thread_id = CONNECTION_ID()",
+                    )
+                    .get_result::<Number>(conn)?
+                    .n
+                }
+            };
+            if open != 0 {
+                return Err(diesel::result::Error::AlreadyInTransaction);
+            }
+            Ok(())
+        }
+    }
+}
 
 #[cfg(feature = "sqlite")]
 impl sealed::Sealed for diesel::SqliteConnection {}
@@ -163,6 +208,12 @@ impl PoolBackend for diesel::SqliteConnection {
         let _ = settings;
         conn.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
             .map_err(Error::setup("set SQLite's busy_timeout"))
+    }
+
+    fn on_checkin(conn: &mut Self, _settings: &Settings) -> QueryResult<()> {
+        use diesel::connection::SimpleConnection;
+        // `BEGIN` fails inside a transaction; otherwise it takes no lock.
+        conn.batch_execute("BEGIN DEFERRED; ROLLBACK")
     }
 }
 

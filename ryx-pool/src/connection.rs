@@ -40,7 +40,8 @@ use crate::tracker::StatementTracker;
 ///
 /// Queries run on the inner connection through `Deref` (a function taking
 /// `&mut PgConnection`) are counted too, and the bound is restored before the
-/// next query run on this connection or on its pooled wrapper.
+/// next query run on this connection or on its pooled wrapper, or when the
+/// connection returns to the pool.
 pub struct ManagedConnection<C> {
     inner: C,
     settings: Settings,
@@ -54,7 +55,7 @@ impl<C: PoolBackend> ManagedConnection<C> {
     pub(crate) fn open(url: &str, settings: Settings) -> Result<Self, Error> {
         let inner = C::establish(url).map_err(|e| Error::Connect {
             url: redact_url(url),
-            message: e.to_string(),
+            message: e.to_string().trim_end().to_owned(),
         })?;
         let mut conn = Self::wrap(inner, settings);
         C::on_connect(&mut conn.inner, &settings)?;
@@ -110,6 +111,11 @@ impl<C: PoolBackend> ManagedConnection<C> {
         if self.cached.load(Ordering::Relaxed) < self.settings.statement_cache_limit.max(1) {
             return Ok(());
         }
+        self.forget_statements()
+    }
+
+    /// Frees the server's statements, then drops diesel's handles.
+    fn forget_statements(&mut self) -> QueryResult<()> {
         C::release_server_statements(&mut self.inner)?;
         // Replacing diesel's cache drops every handle it holds.
         self.inner
@@ -122,20 +128,36 @@ impl<C: PoolBackend> ManagedConnection<C> {
         Ok(())
     }
 
-    /// Undoes a borrower's `set_prepared_statement_cache_size(Disabled)`, so
-    /// the next borrower gets the manager's settings.
-    pub(crate) fn restore_settings(&mut self) {
-        if self.cache_disabled_by_user {
-            self.set_prepared_statement_cache_size(CacheSize::Unbounded);
+    /// Cleans the connection for its next borrower, whatever this one did
+    /// (through the pooled connection or the connection inside it): the
+    /// manager's statement settings and bound, ryx's statement counter as the
+    /// only instrumentation (with diesel's default one behind it), and the
+    /// backend's session reset. An error means the connection must be
+    /// discarded.
+    pub(crate) fn reset_for_next_borrower(&mut self) -> QueryResult<()> {
+        self.inner.set_instrumentation(StatementTracker {
+            cached: Arc::clone(&self.cached),
+            transaction_pooler: self.settings.transaction_pooler,
+            forward: diesel::connection::get_default_instrumentation(),
+        });
+        self.cache_disabled_by_user = false;
+        let cached = self.cached.load(Ordering::Relaxed);
+        if self.settings.caches_statements() {
+            if cached > self.settings.statement_cache_limit {
+                self.forget_statements()?;
+            }
+            // No-op when it already caches.
+            self.inner
+                .set_prepared_statement_cache_size(CacheSize::Unbounded);
+        } else {
+            if cached > 0 && !self.settings.transaction_pooler {
+                C::release_server_statements(&mut self.inner)?;
+            }
+            self.inner
+                .set_prepared_statement_cache_size(CacheSize::Disabled);
+            self.cached.store(0, Ordering::Relaxed);
         }
-    }
-
-    pub(crate) fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    pub(crate) fn inner_mut(&mut self) -> &mut C {
-        &mut self.inner
+        C::on_checkin(&mut self.inner, &self.settings)
     }
 }
 
@@ -266,8 +288,10 @@ where
 }
 
 impl<C: PoolBackend> R2D2Connection for ManagedConnection<C> {
+    /// `SELECT 1` as a simple query: unlike diesel's ping it prepares no
+    /// statement, so it takes no place in the statement cache.
     fn ping(&mut self) -> QueryResult<()> {
-        self.inner.ping()
+        self.inner.batch_execute("SELECT 1")
     }
 
     fn is_broken(&mut self) -> bool {

@@ -4,7 +4,7 @@
 /// empty `search_path`, for pools built with diesel's own
 /// `diesel::r2d2::ConnectionManager`. ryx's
 /// [`ConnectionManager`](crate::ConnectionManager) does this by default, and
-/// also resets it at every checkout.
+/// also resets it whenever a connection returns to the pool.
 ///
 /// With it a query that forgot `.in_schema(..)` fails loudly
 /// (`relation "posts" does not exist`) instead of reading `public` or whatever

@@ -43,34 +43,51 @@ impl Error {
     pub(crate) fn setup(step: &'static str) -> impl FnOnce(diesel::result::Error) -> Error {
         move |e| Error::Setup {
             step,
-            message: e.to_string(),
+            message: e.to_string().trim_end().to_owned(),
         }
     }
 }
 
-/// `url` with the password (if any) replaced by `***`, for error messages.
+/// `url` with the password (if any) replaced by `***`, for error messages:
+/// the one in the user-info part (`user:secret@host`, where the password may
+/// hold `/` or `@`) and a `password=` query parameter.
 /// (Shared with ryx's command line; not part of the API.)
 #[doc(hidden)]
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
+    let (main, query) = match url[scheme_end..].find('?') {
+        Some(q) => url.split_at(scheme_end + q),
+        None => (url, ""),
     };
-    let userinfo = &authority[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &userinfo[..colon],
-            &rest[at..]
-        ),
-        None => url.to_owned(),
+    let mut out = match main[scheme_end..].rfind('@') {
+        Some(at) => {
+            let userinfo = &main[scheme_end..scheme_end + at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &main[..scheme_end],
+                    &userinfo[..colon],
+                    &main[scheme_end + at..]
+                ),
+                None => main.to_owned(),
+            }
+        }
+        None => main.to_owned(),
+    };
+    if let Some(params) = query.strip_prefix('?') {
+        let params: Vec<String> = params
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 #[cfg(test)]
@@ -88,6 +105,18 @@ mod tests {
         assert_eq!(
             redact_url("mysql://root:p@ss@host/db"),
             "mysql://root:***@host/db"
+        );
+        assert_eq!(
+            redact_url("postgres://app:pa/ss@host/db"),
+            "postgres://app:***@host/db"
+        );
+        assert_eq!(
+            redact_url("postgres://host/db?user=app&password=s3cret&sslmode=require"),
+            "postgres://host/db?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://app@host/db?application_name=x@y"),
+            "postgres://app@host/db?application_name=x@y"
         );
     }
 }

@@ -33,6 +33,13 @@ use crate::error::{redact_url, Error};
 /// | [`empty_search_path`](Self::empty_search_path) | on (PostgreSQL, direct) | an unscoped query fails instead of reading another schema |
 /// | SQLite `busy_timeout` | 5 s | pooled connections to one file wait for each other's writes instead of failing with "database is locked" |
 ///
+/// **When a connection returns to the pool** it is cleaned for the next
+/// borrower: discarded if a transaction is still open (diesel's, or one begun
+/// with raw SQL), else its `search_path` reset (direct connections), its
+/// statement settings and bound restored, and ryx's instrumentation put back
+/// (a borrower's own instrumentation lasts for its borrow). This does not
+/// depend on r2d2's `test_on_check_out`, whose check is a plain ping.
+///
 /// **Behind PgBouncer in transaction or statement mode, set
 /// `transaction_pooler(true)`**: the pooler runs each transaction on whichever
 /// server connection is free, so a named prepared statement or a session `SET`
@@ -74,8 +81,7 @@ impl<C> ConnectionManager<C> {
     ///
     /// When on, no prepared statement is named (each query is sent as an
     /// unnamed statement, which any server connection accepts), the
-    /// `search_path` is never set, r2d2's checkout check is a plain ping, and
-    /// ryx's migration runners refuse the steps that need session state (see
+    /// `search_path` is never set, and ryx's migration runners refuse the steps that need session state (see
     /// `ryx::migrate`). A session-mode pooler needs none of this.
     pub fn transaction_pooler(mut self, on: bool) -> Self {
         self.settings.transaction_pooler = on;
@@ -89,13 +95,14 @@ impl<C> ConnectionManager<C> {
     /// Ignored on SQLite and MySQL.
     ///
     /// Default: on for direct connections, where ryx sets it when a connection
-    /// opens and again at every checkout (which also undoes a borrower's
-    /// session-level `SET search_path`); off with
+    /// opens and again whenever it returns to the pool (which also undoes a
+    /// borrower's session-level `SET search_path`); off with
     /// [`transaction_pooler`](Self::transaction_pooler), where `true` makes
     /// ryx check that the server already gives sessions an empty
     /// `search_path` (`ALTER ROLE app SET search_path = ''`) and refuse to
-    /// connect otherwise. With `false` on a direct connection, checkout
-    /// restores the session's default `search_path` (`RESET search_path`).
+    /// connect otherwise. With `false` on a direct connection, a returning
+    /// connection gets the session's default `search_path` back
+    /// (`RESET search_path`).
     pub fn empty_search_path(mut self, on: bool) -> Self {
         self.settings.empty_search_path = Some(on);
         self
@@ -146,15 +153,16 @@ impl<C: PoolBackend> ManageConnection for ConnectionManager<C> {
         self.connect_once()
     }
 
+    /// r2d2's check at checkout (when `test_on_check_out` is on, its
+    /// default): a ping. The cleaning happens when the connection returns.
     fn is_valid(&self, conn: &mut ManagedConnection<C>) -> Result<(), Error> {
-        conn.restore_settings();
-        let settings = *conn.settings();
-        C::on_checkout(conn.inner_mut(), &settings)
+        conn.ping().map_err(Error::setup("check the connection"))
     }
 
+    /// Runs when a connection returns to the pool: it is discarded if a
+    /// transaction is still open (diesel's or one begun with raw SQL) or if
+    /// cleaning it for the next borrower fails (see the settings above).
     fn has_broken(&self, conn: &mut ManagedConnection<C>) -> bool {
-        // An open or failed transaction (a borrower that panicked, say) is
-        // never handed to the next borrower.
-        std::thread::panicking() || conn.is_broken()
+        std::thread::panicking() || conn.is_broken() || conn.reset_for_next_borrower().is_err()
     }
 }

@@ -4,7 +4,9 @@
 //! to start it: tests never skip silently (under `CI=true` or not).
 #![allow(dead_code)]
 
+pub mod pg_session;
 pub mod pgbouncer;
+pub mod runners;
 pub mod tables;
 pub mod tenant_load;
 
