@@ -237,12 +237,15 @@ pub mod migrate {
     #[cfg(feature = "sqlite")]
     pub use ryx_migrate::load_source;
     pub use ryx_migrate::{
-        advisory_lock_key, create_tenant, index_name, load_dir, make_migration, Applied, Backend,
-        ColumnState, ColumnType, DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow,
-        LiveColumn, MadeMigration, MigrationBackend, MigrationConnection, MigrationFile,
-        MigrationRunner, Planned, Report, RyxTable, TableState, HISTORY_TABLE,
+        create_tenant, index_name, load_dir, make_migration, Applied, Backend, ColumnState,
+        ColumnType, DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow, MadeMigration,
+        MigrationBackend, MigrationFile, MigrationRunner, Planned, Report, RunnerConnection,
+        RyxTable, TableState,
     };
-    pub use ryx_migrate::{cli, fleet};
+
+    #[cfg(feature = "cli")]
+    pub use ryx_migrate::cli;
+    pub use ryx_migrate::fleet;
 }
 
 /// diesel's prelude, plus what ryx adds ([`InSchema`]). Glob-import it.

@@ -684,7 +684,7 @@ mod models_cli {
 
     /// makemigrations twice: first everything, then only the new column; the
     /// written folder migrates a fresh schema to exactly the models.
-    fn make_then_migrate<C: ryx::migrate::MigrationConnection>(conn: &mut C, schema: &str) {
+    fn make_then_migrate<C: ryx::migrate::RunnerConnection>(conn: &mut C, schema: &str) {
         let dir = std::env::temp_dir().join(common::unique_name("ryx_make"));
         let v1 = [
             mk_authors::table.table_state(),

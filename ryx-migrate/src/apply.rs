@@ -4,19 +4,24 @@ use std::time::Instant;
 
 use diesel::connection::{Connection, LoadConnection};
 
-use crate::backend::Backend;
-use crate::conn::{self, HistoryRow, MigrationBackend, TxError};
+use crate::backend::{self, Backend, HistoryRow, MigrationBackend, TxError};
 use crate::error::Error;
 use crate::report::{Applied, Planned, Report};
 use crate::source::MigrationFile;
 
-/// The bounds every runner method puts on a connection.
-pub trait MigrationConnection: Connection<Backend = Self::DB> + LoadConnection + 'static {
+/// The bounds every runner method puts on a connection: a diesel connection
+/// of a backend ryx migrates.
+///
+/// Implemented for every such connection (`PgConnection`, `MysqlConnection`,
+/// `SqliteConnection`, r2d2's and ryx's pooled connections); name it only to
+/// write functions generic over the connection. (Not diesel's
+/// `diesel::migration::MigrationConnection`, which `diesel_migrations` needs.)
+pub trait RunnerConnection: Connection<Backend = Self::DB> + LoadConnection + 'static {
     /// The connection's backend.
     type DB: MigrationBackend;
 }
 
-impl<C> MigrationConnection for C
+impl<C> RunnerConnection for C
 where
     C: Connection + LoadConnection + 'static,
     C::Backend: MigrationBackend,
@@ -64,7 +69,13 @@ pub(crate) fn db_error<'a>(
     }
 }
 
-pub(crate) fn history<C: MigrationConnection>(
+/// Like [`db_error`], for a query over every schema (listing the tenants,
+/// reading their histories).
+pub(crate) fn fleet_error(action: &'static str) -> impl FnOnce(diesel::result::Error) -> Error {
+    move |source| Error::Fleet { action, source }
+}
+
+pub(crate) fn history<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
 ) -> Result<Vec<HistoryRow>, Error> {
@@ -102,7 +113,7 @@ fn check_checksum(
 ///   step must run outside any transaction block; MySQL commits DDL
 ///   implicitly (the caller's writes would be committed and its savepoints
 ///   lost); SQLite cannot open `BEGIN IMMEDIATE` inside it.
-pub(crate) fn refuse_open_transaction<C: MigrationConnection>(
+pub(crate) fn refuse_open_transaction<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     non_transactional: Option<&Step>,
@@ -116,7 +127,7 @@ pub(crate) fn refuse_open_transaction<C: MigrationConnection>(
         }
     }
     let check = || db_error(schema, "check the connection's transaction state");
-    let reason = if conn::diesel_transaction_open(conn).map_err(check())? {
+    let reason = if backend::diesel_transaction_open(conn).map_err(check())? {
         match (C::DB::KIND, non_transactional) {
             (Backend::PostgreSQL, None) => return Ok(()),
             (Backend::PostgreSQL, Some(step)) => format!(
@@ -197,7 +208,7 @@ pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planne
 /// put back, also locally, before the transaction or savepoint ends), or, for
 /// `run_in_transaction = false` steps (only ever run outside a transaction), a
 /// session setting restored to the session's previous value right after.
-fn execute_scoped<C: MigrationConnection>(
+fn execute_scoped<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     step: &Step,
@@ -225,14 +236,14 @@ fn execute_scoped<C: MigrationConnection>(
 
 /// Runs one step inside the current (locked) transaction, if it is still
 /// pending there (otherwise it is reported as skipped).
-fn run_step<C: MigrationConnection>(
+fn run_step<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     step: &Step,
     opts: ApplyOptions,
     report: &mut Report,
 ) -> Result<(), TxError> {
-    conn::ensure_history::<C::DB, C>(conn, schema)?;
+    backend::ensure_history::<C::DB, C>(conn, schema)?;
     // Re-read under the lock: another runner may have applied it meanwhile.
     let rows = C::DB::read_history(conn, schema)?;
     if let Some(row) = rows.iter().find(|r| r.name == step.name) {
@@ -267,7 +278,7 @@ fn failed(schema: &str, step: &str, e: TxError, report: &Report) -> Error {
 
 /// Applies `steps` in order, each in its own locked transaction (or all in one
 /// with `atomic`), skipping the applied ones.
-pub(crate) fn apply<C: MigrationConnection>(
+pub(crate) fn apply<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     steps: &[Step],
@@ -333,7 +344,7 @@ pub(crate) fn apply<C: MigrationConnection>(
 /// Reverts the last `count` applied steps (newest first). Every one of them is
 /// checked first (known, has a `down`, unchanged), so a rollback that cannot
 /// finish does not start.
-pub(crate) fn revert<C: MigrationConnection>(
+pub(crate) fn revert<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     steps: &[Step],
@@ -401,7 +412,7 @@ pub(crate) fn revert<C: MigrationConnection>(
 /// `report` with only the applied steps the schema's history now holds: after a
 /// failed run on MySQL, whose implicit commits keep what ran before the
 /// failure. If the history cannot be read, `report` as the run recorded it.
-pub(crate) fn recorded_only<C: MigrationConnection>(
+pub(crate) fn recorded_only<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     report: &Report,
@@ -420,12 +431,12 @@ pub(crate) fn recorded_only<C: MigrationConnection>(
 /// Like the runners, it refuses to run inside a transaction that it cannot
 /// leave intact (any transaction on MySQL and SQLite, one begun with raw SQL
 /// on PostgreSQL); see [`Error::InTransaction`].
-pub fn create_tenant<C: MigrationConnection>(conn: &mut C, schema: &str) -> Result<(), Error> {
+pub fn create_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<(), Error> {
     ryx_dsl::SchemaName::new_for_create(schema)?;
     refuse_open_transaction(conn, schema, None)?;
     C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
     C::DB::locked(conn, schema, true, |conn| {
-        crate::conn::ensure_history::<C::DB, C>(conn, schema)?;
+        backend::ensure_history::<C::DB, C>(conn, schema)?;
         Ok(())
     })
     .map_err(|e| match e {

@@ -27,13 +27,26 @@ pub enum Error {
         reason: String,
     },
 
-    /// Reading the catalog or the history table failed (before any migration ran).
+    /// Reading the catalog or the history table of one schema failed (before
+    /// any migration ran).
     #[error(
         "could not {action} in schema `{schema}`: check the connection and the user's privileges"
     )]
     Database {
         /// The schema being inspected.
         schema: String,
+        /// What ryx was doing.
+        action: &'static str,
+        /// The database's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+
+    /// Listing the tenants or reading their histories failed: a query over
+    /// every schema (`fleet::tenants`, `fleet::status`, the status check that
+    /// starts `fleet::migrate_fleet`), before any migration ran.
+    #[error("could not {action}: check the connection and the user's privileges")]
+    Fleet {
         /// What ryx was doing.
         action: &'static str,
         /// The database's error.
@@ -162,13 +175,52 @@ pub enum Error {
         migration: String,
     },
 
-    /// A connection could not be taken from the pool.
-    #[error("cannot get a database connection from the pool: {0}")]
-    Pool(String),
+    /// A connection could not be taken from the pool (r2d2 timed out waiting
+    /// for one: the server refused new connections, or every connection stayed
+    /// busy for the pool's `connection_timeout`).
+    #[error(
+        "cannot get a database connection from the pool: check that the database accepts \
+         connections, or give the pool more connections (`max_size`) or time (`connection_timeout`)"
+    )]
+    Pool(#[source] r2d2::Error),
 
-    /// Loading migrations from a `diesel_migrations` source failed.
-    #[error("cannot load migrations from the embedded source: {0}")]
-    Source(String),
+    /// A `diesel_migrations` source (`embed_migrations!`) could not list its
+    /// migrations.
+    #[error(
+        "cannot load migrations from the embedded source: check the migrations folder given to \
+         `embed_migrations!` and rebuild"
+    )]
+    Source(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// A migration of a `diesel_migrations` source failed without sending any
+    /// SQL, so ryx could not read it (ryx reads an embedded migration by
+    /// running it against a read-only in-memory SQLite database that records
+    /// what it is sent).
+    #[error(
+        "cannot read migration `{migration}` from the embedded source: it failed before sending \
+         any SQL; load SQL migrations (`up.sql`, `down.sql`) only"
+    )]
+    SourceMigration {
+        /// The migration's name.
+        migration: String,
+        /// The migration's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// An in-memory SQLite database ryx works in could not be opened: the one
+    /// `load_source` reads embedded migrations with, or the one
+    /// `make_migration` builds a SQLite migrations folder in.
+    #[error(
+        "cannot open an in-memory SQLite database to {purpose}: check the SQLite library ryx is linked with"
+    )]
+    ScratchDatabase {
+        /// What the database was for.
+        purpose: &'static str,
+        /// SQLite's error.
+        #[source]
+        source: diesel::ConnectionError,
+    },
 }
 
 impl Error {

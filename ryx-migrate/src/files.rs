@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::apply::{self, db_error, ApplyOptions, MigrationConnection, Step};
-use crate::conn::MigrationBackend;
+use crate::apply::{self, db_error, ApplyOptions, RunnerConnection, Step};
+use crate::backend::MigrationBackend;
 use crate::ddl::DDLGenerator;
 use crate::error::Error;
 use crate::metadata::{RyxTable, TableState};
@@ -174,7 +174,7 @@ impl FileRunner {
     }
 
     /// Applies the pending migrations to the schema.
-    pub fn run<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+    pub fn run<C: RunnerConnection>(&self, conn: &mut C) -> Result<Report, Error> {
         let schema = self.schema_name();
         ryx_dsl::SchemaName::new_for_create(schema)?;
         let steps = self.steps()?;
@@ -198,7 +198,7 @@ impl FileRunner {
     }
 
     /// Reverts the last `steps` applied migrations of the schema, newest first.
-    pub fn rollback<C: MigrationConnection>(
+    pub fn rollback<C: RunnerConnection>(
         &self,
         conn: &mut C,
         steps: usize,
@@ -216,7 +216,7 @@ impl FileRunner {
     }
 
     /// The migrations not yet applied to the schema.
-    pub fn pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
+    pub fn pending<C: RunnerConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
         let schema = self.schema_name();
         ryx_dsl::SchemaName::new(schema)?;
         let steps = self.steps()?;
@@ -229,7 +229,7 @@ impl FileRunner {
     }
 
     /// The schema's history: every applied migration, oldest name first.
-    pub fn applied<C: MigrationConnection>(
+    pub fn applied<C: RunnerConnection>(
         &self,
         conn: &mut C,
     ) -> Result<Vec<crate::HistoryRow>, Error> {
@@ -239,7 +239,7 @@ impl FileRunner {
     }
 
     /// Compares the registered models with the live tables.
-    pub fn drift<C: MigrationConnection>(&self, conn: &mut C) -> Result<Vec<Drift>, Error> {
+    pub fn drift<C: RunnerConnection>(&self, conn: &mut C) -> Result<Vec<Drift>, Error> {
         let schema = self.schema_name();
         let kind = C::DB::KIND;
         let gen = DDLGenerator::new(kind).in_schema(schema);

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 
-use crate::apply::{db_error, MigrationConnection};
-use crate::conn::MigrationBackend;
+use crate::apply::{db_error, fleet_error, RunnerConnection};
+use crate::backend::MigrationBackend;
 use crate::error::Error;
 use crate::files::FileRunner;
 use crate::report::Report;
@@ -47,24 +47,60 @@ impl TenantStatus {
 
 /// The schemas holding a `ryx_migrations` table: ryx's tenants. On SQLite and
 /// MySQL, [`DEFAULT_TENANT`] if the database has a history table.
-pub fn tenants<C: MigrationConnection>(conn: &mut C) -> Result<Vec<String>, Error> {
-    C::DB::prepare(conn).map_err(db_error("*", "prepare the connection"))?;
-    match C::DB::tenant_schemas(conn, None).map_err(db_error("*", "list the tenant schemas"))? {
+pub fn tenants<C: RunnerConnection>(conn: &mut C) -> Result<Vec<String>, Error> {
+    C::DB::prepare(conn).map_err(fleet_error("prepare the connection"))?;
+    match C::DB::tenant_schemas(conn, None).map_err(fleet_error("list the tenant schemas"))? {
         Some(schemas) => Ok(schemas),
         None => Ok(histories(conn, None)?.into_keys().collect()),
     }
 }
 
+/// Drops the tenant `schema` and everything in it: `DROP SCHEMA IF EXISTS ..
+/// CASCADE`, the name quoted by [`Backend::quote`](crate::Backend::quote)
+/// through [`DDLGenerator::drop_schema`](crate::DDLGenerator::drop_schema).
+///
+/// Only a ryx tenant is dropped. Returns `Ok(false)`, having changed nothing,
+/// when `schema` holds no `ryx_migrations` table, when it is `public`, and on
+/// SQLite and MySQL, which have no schemas to drop. An invalid name (empty,
+/// over 63 bytes, `pg_`-prefixed) is [`Error::InvalidSchemaName`].
+///
+/// ```no_run
+/// # fn f(conn: &mut diesel::PgConnection) -> Result<(), ryx_migrate::Error> {
+/// if !ryx_migrate::fleet::drop_tenant(conn, "acme")? {
+///     eprintln!("acme is not a ryx tenant: nothing dropped");
+/// }
+/// # Ok(()) }
+/// ```
+pub fn drop_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<bool, Error> {
+    let name = ryx_dsl::SchemaName::new_for_create(schema)?;
+    let Some(sql) = crate::ddl::DDLGenerator::new(C::DB::KIND).drop_schema(name.as_str())? else {
+        return Ok(false);
+    };
+    if name.as_str() == "public" {
+        return Ok(false);
+    }
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    let only = [schema.to_owned()];
+    let found = C::DB::tenant_schemas(conn, Some(&only))
+        .map_err(db_error(schema, "look for its ryx_migrations table"))?;
+    if !found.is_some_and(|tenants| tenants.iter().any(|t| t == schema)) {
+        return Ok(false);
+    }
+    conn.batch_execute(&sql)
+        .map_err(db_error(schema, "drop the tenant"))?;
+    Ok(true)
+}
+
 /// History names per tenant, for `only` (or every tenant). On PostgreSQL two
 /// queries whatever the number of tenants: the catalog, then one `UNION ALL`
 /// over the history tables (in chunks of 500).
-fn histories<C: MigrationConnection>(
+fn histories<C: RunnerConnection>(
     conn: &mut C,
     only: Option<&[String]>,
 ) -> Result<BTreeMap<String, Vec<(String, String)>>, Error> {
-    C::DB::prepare(conn).map_err(db_error("*", "prepare the connection"))?;
+    C::DB::prepare(conn).map_err(fleet_error("prepare the connection"))?;
     let mut out = BTreeMap::new();
-    match C::DB::tenant_schemas(conn, only).map_err(db_error("*", "list the tenant schemas"))? {
+    match C::DB::tenant_schemas(conn, only).map_err(fleet_error("list the tenant schemas"))? {
         Some(mut schemas) => {
             // A tenant dropped between the two queries fails the second one:
             // list again and retry once.
@@ -72,10 +108,10 @@ fn histories<C: MigrationConnection>(
                 Ok(rows) => rows,
                 Err(_) => {
                     schemas = C::DB::tenant_schemas(conn, only)
-                        .map_err(db_error("*", "list the tenant schemas"))?
+                        .map_err(fleet_error("list the tenant schemas"))?
                         .unwrap_or_default();
                     C::DB::history_names(conn, &schemas)
-                        .map_err(db_error("*", "read the migration histories"))?
+                        .map_err(fleet_error("read the migration histories"))?
                 }
             };
             for s in &schemas {
@@ -113,7 +149,7 @@ fn histories<C: MigrationConnection>(
 }
 
 /// The status of `schemas` (or of every tenant) against `migrations`.
-pub fn status<C: MigrationConnection>(
+pub fn status<C: RunnerConnection>(
     conn: &mut C,
     schemas: Option<&[String]>,
     migrations: &[MigrationFile],
@@ -294,7 +330,7 @@ pub fn migrate_fleet<M>(
 ) -> Result<FleetReport, Error>
 where
     M: ManageConnection,
-    PooledConnection<M>: MigrationConnection,
+    PooledConnection<M>: RunnerConnection,
 {
     let started = Instant::now();
     for s in schemas {
@@ -308,7 +344,7 @@ where
         .collect();
     let schemas = schemas.as_slice();
     let statuses = {
-        let mut conn = pool.get().map_err(|e| Error::Pool(e.to_string()))?;
+        let mut conn = pool.get().map_err(Error::Pool)?;
         status(&mut conn, Some(schemas), migrations)?
     };
     let mut results: Vec<TenantResult> = Vec::with_capacity(schemas.len());
@@ -346,7 +382,7 @@ where
                 } else {
                     let t0 = Instant::now();
                     let outcome = match pool.get() {
-                        Err(e) => Outcome::Failed(Error::Pool(e.to_string())),
+                        Err(e) => Outcome::Failed(Error::Pool(e)),
                         Ok(mut conn) => match FileRunner::new()
                             .migrations(migrations.to_vec())
                             .schema(schema.clone())

@@ -53,8 +53,8 @@
 mod apply;
 mod backend;
 mod checksum;
+#[cfg(feature = "cli")]
 pub mod cli;
-mod conn;
 mod ddl;
 mod error;
 mod files;
@@ -65,10 +65,8 @@ mod models;
 mod report;
 mod source;
 
-pub use crate::apply::{create_tenant, MigrationConnection};
-pub use crate::backend::Backend;
-pub use crate::checksum::advisory_lock_key;
-pub use crate::conn::{HistoryRow, LiveColumn, MigrationBackend, HISTORY_TABLE};
+pub use crate::apply::{create_tenant, RunnerConnection};
+pub use crate::backend::{Backend, HistoryRow, MigrationBackend};
 pub use crate::ddl::{index_name, DDLGenerator};
 pub use crate::error::Error;
 pub use crate::files::FileRunner;
@@ -79,3 +77,6 @@ pub use crate::report::{Applied, Drift, Planned, Report};
 #[cfg(feature = "sqlite")]
 pub use crate::source::load_source;
 pub use crate::source::{load_dir, MigrationFile};
+
+// Named from the crate root by `fleet`.
+pub(crate) use crate::backend::HISTORY_TABLE;

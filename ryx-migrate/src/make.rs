@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::apply::MigrationConnection;
-use crate::backend::Backend;
-use crate::conn::MigrationBackend;
+use crate::apply::RunnerConnection;
+use crate::backend::{Backend, MigrationBackend};
 use crate::ddl::DDLGenerator;
 use crate::error::Error;
 use crate::metadata::TableState;
@@ -31,7 +30,7 @@ pub struct MadeMigration {
 /// The scratch place is a schema inside a transaction that is rolled back
 /// (PostgreSQL), or an in-memory database (SQLite). MySQL cannot roll back
 /// DDL, so it is not supported there.
-pub fn make_migration<C: MigrationConnection>(
+pub fn make_migration<C: RunnerConnection>(
     conn: &mut C,
     dir: &Path,
     tables: &[TableState],
@@ -60,7 +59,16 @@ pub fn make_migration<C: MigrationConnection>(
             });
             captured.unwrap_or_else(|| Ok(Vec::new()))?
         }
+        #[cfg(feature = "sqlite")]
         Backend::SQLite => scratch_sqlite(&migrations, tables)?,
+        // Unreachable: without the feature there is no SQLite connection to pass.
+        #[cfg(not(feature = "sqlite"))]
+        Backend::SQLite => {
+            return Err(Error::InvalidMigration {
+                path: dir.to_path_buf(),
+                reason: "makemigrations on SQLite needs ryx's `sqlite` feature".into(),
+            })
+        }
         Backend::MySQL => return Err(Error::InvalidMigration {
             path: dir.to_path_buf(),
             reason:
@@ -100,7 +108,7 @@ pub fn make_migration<C: MigrationConnection>(
 
 /// Applies `migrations` into `scratch` (inside the caller's transaction) and
 /// diffs the models against it.
-fn build_and_diff<C: MigrationConnection>(
+fn build_and_diff<C: RunnerConnection>(
     conn: &mut C,
     scratch: &str,
     migrations: &[crate::MigrationFile],
@@ -135,14 +143,11 @@ fn scratch_sqlite(
     tables: &[TableState],
 ) -> Result<Vec<Change>, Error> {
     use diesel::Connection;
-    let mut conn = diesel::SqliteConnection::establish(":memory:")
-        .map_err(|e| Error::Source(e.to_string()))?;
+    let mut conn = diesel::SqliteConnection::establish(":memory:").map_err(|source| {
+        Error::ScratchDatabase {
+            purpose: "build the migrations folder in",
+            source,
+        }
+    })?;
     build_and_diff(&mut conn, "main", migrations, tables)
-}
-
-#[cfg(not(feature = "sqlite"))]
-fn scratch_sqlite(_: &[crate::MigrationFile], _: &[TableState]) -> Result<Vec<Change>, Error> {
-    Err(Error::Source(
-        "makemigrations on SQLite needs ryx's `sqlite` feature".into(),
-    ))
 }

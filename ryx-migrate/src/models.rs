@@ -1,10 +1,8 @@
 //! Model-driven migrations: from `ryx_table!` declarations to the database.
 
-use crate::apply::{self, db_error, MigrationConnection, Step};
-use crate::backend::Backend;
+use crate::apply::{self, db_error, RunnerConnection, Step};
+use crate::backend::{self, Backend, LiveColumn, MigrationBackend, TxError, HISTORY_TABLE};
 use crate::checksum::sha256_hex;
-use crate::conn::TxError;
-use crate::conn::{LiveColumn, MigrationBackend, HISTORY_TABLE};
 use crate::ddl::{index_name, DDLGenerator};
 use crate::error::Error;
 use crate::metadata::{ColumnState, ColumnType, RyxTable, TableState};
@@ -90,7 +88,7 @@ impl MigrationRunner {
     /// open transaction ([`Error::InTransaction`]): MySQL would commit the
     /// caller's transaction with the first DDL statement. A dry run only reads
     /// and runs anywhere.
-    pub fn migrate<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+    pub fn migrate<C: RunnerConnection>(&self, conn: &mut C) -> Result<Report, Error> {
         let schema = self.schema_name();
         ryx_dsl::SchemaName::new_for_create(schema)?;
         let mut report = Report::new(schema);
@@ -111,7 +109,7 @@ impl MigrationRunner {
         let mut current = String::from("model:schema:create");
         let result = C::DB::locked(conn, schema, true, |conn| {
             let existed = C::DB::schema_exists(conn, schema)?;
-            crate::conn::ensure_history::<C::DB, C>(conn, schema)?;
+            backend::ensure_history::<C::DB, C>(conn, schema)?;
             if !existed {
                 record(
                     conn,
@@ -160,7 +158,7 @@ impl MigrationRunner {
 
 /// Records a model step in the history (replacing an older row of the same
 /// name) and in the report.
-fn record<C: MigrationConnection>(
+fn record<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     report: &mut Report,
@@ -263,7 +261,7 @@ impl Change {
 }
 
 /// The steps that bring `schema` to the models, and the drift they leave.
-pub(crate) fn plan<C: MigrationConnection>(
+pub(crate) fn plan<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     tables: &[TableState],
@@ -278,7 +276,7 @@ pub(crate) fn plan<C: MigrationConnection>(
 }
 
 /// What the models need that `schema` lacks, and the drift ryx will not fix.
-pub(crate) fn changes<C: MigrationConnection>(
+pub(crate) fn changes<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     tables: &[TableState],

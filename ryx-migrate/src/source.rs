@@ -145,19 +145,22 @@ where
     use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
     use std::sync::{Arc, Mutex};
 
-    let migrations = source
-        .migrations()
-        .map_err(|e| Error::Source(e.to_string()))?;
+    let migrations = source.migrations().map_err(Error::Source)?;
+    let scratch = |source| Error::ScratchDatabase {
+        purpose: "read the embedded migrations",
+        source,
+    };
     let mut out = Vec::with_capacity(migrations.len());
     for migration in migrations {
+        // The SQL the migration sent, or its error if it failed without
+        // sending any.
         let capture = |f: &dyn Fn(
             &mut diesel::SqliteConnection,
         ) -> diesel::migration::Result<()>|
-         -> Result<Option<String>, Error> {
-            let mut conn = diesel::SqliteConnection::establish(":memory:")
-                .map_err(|e| Error::Source(e.to_string()))?;
+         -> Result<diesel::migration::Result<String>, Error> {
+            let mut conn = diesel::SqliteConnection::establish(":memory:").map_err(scratch)?;
             conn.batch_execute("PRAGMA query_only = ON")
-                .map_err(|e| Error::Source(e.to_string()))?;
+                .map_err(|e| scratch(diesel::ConnectionError::CouldntSetupConfiguration(e)))?;
             let seen: Arc<Mutex<Vec<String>>> = Arc::default();
             let sink = Arc::clone(&seen);
             conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
@@ -170,15 +173,17 @@ where
             let result = f(&mut conn);
             let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
             match (seen.into_iter().next(), result) {
-                (Some(text), _) => Ok(Some(text)),
-                (None, Ok(())) => Ok(Some(String::new())),
-                (None, Err(_)) => Ok(None),
+                (Some(text), _) => Ok(Ok(text)),
+                (None, Ok(())) => Ok(Ok(String::new())),
+                (None, Err(e)) => Ok(Err(e)),
             }
         };
         let name = migration.name().to_string();
-        let up = capture(&|c| migration.run(c))?
-            .ok_or_else(|| Error::Source(format!("migration `{name}` did not send its SQL")))?;
-        let down = capture(&|c| migration.revert(c))?;
+        let up = capture(&|c| migration.run(c))?.map_err(|source| Error::SourceMigration {
+            migration: name.clone(),
+            source,
+        })?;
+        let down = capture(&|c| migration.revert(c))?.ok();
         out.push(MigrationFile {
             name,
             up,

@@ -35,6 +35,7 @@ impl Settings {
         !self.transaction_pooler && self.statement_cache_limit > 0
     }
 
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn wants_empty_search_path(&self) -> bool {
         self.empty_search_path.unwrap_or(!self.transaction_pooler)
     }

@@ -19,6 +19,7 @@
 
 mod backend;
 mod connection;
+#[cfg(feature = "postgres")]
 mod empty_search_path;
 mod error;
 mod manager;

@@ -38,13 +38,56 @@ pub fn unique_name(prefix: &str) -> String {
 
 pub fn pg_connect() -> PgConnection {
     let url = pg_url();
-    PgConnection::establish(&url).unwrap_or_else(|e| {
+    let mut conn = PgConnection::establish(&url).unwrap_or_else(|e| {
         panic!(
             "PostgreSQL is required for this test and is not reachable at {url}: {e}\n\
              start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
              or set RYX_TEST_POSTGRES_URL"
         )
-    })
+    });
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| sweep_stale_pg_schemas(&mut conn));
+    conn
+}
+
+/// The process id in a test name made by [`unique_name`] (`prefix_<pid>_..`),
+/// if the process that made it is gone: a killed run's leftovers.
+fn stale_pid(name: &str, prefixes: &[&str]) -> bool {
+    let Some(rest) = prefixes.iter().find_map(|p| name.strip_prefix(p)) else {
+        return false;
+    };
+    let Some(pid) = rest.split('_').next().and_then(|p| p.parse::<u32>().ok()) else {
+        return false;
+    };
+    pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Test schemas whose process is gone (a run killed before its guards
+/// dropped them), removed once per test process.
+fn sweep_stale_pg_schemas(conn: &mut PgConnection) {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let Ok(names) = diesel::sql_query(
+        "SELECT nspname::text AS name FROM pg_catalog.pg_namespace WHERE nspname LIKE 'ryx\\_%'",
+    )
+    .load::<Name>(conn) else {
+        return;
+    };
+    for Name { name } in names {
+        if stale_pid(
+            &name,
+            &["ryx_t_", "ryx_m_", "ryx_b_", "ryx_bench_", "ryx_pbench_"],
+        ) {
+            let _ = diesel::sql_query(format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                ryx::quote_identifier(&name, '"')
+            ))
+            .execute(conn);
+        }
+    }
 }
 
 /// Schemas created for one test on PostgreSQL, dropped (CASCADE) when it ends.
@@ -184,6 +227,8 @@ impl MysqlDb {
                  or set RYX_TEST_MYSQL_URL"
             )
         });
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(|| sweep_stale_mysql_databases(&mut admin));
         let name = unique_name("ryx_t");
         diesel::sql_query(format!(
             "CREATE DATABASE {}",
@@ -214,6 +259,32 @@ impl Drop for MysqlDb {
                 ryx::quote_identifier(&self.name, '`')
             ))
             .execute(&mut admin);
+        }
+    }
+}
+
+/// Test databases whose process is gone, removed once per test process.
+#[cfg(feature = "mysql")]
+fn sweep_stale_mysql_databases(admin: &mut MysqlConnection) {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let Ok(names) = diesel::sql_query(
+        "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
+         WHERE schema_name LIKE 'ryx\\_t\\_%'",
+    )
+    .load::<Name>(admin) else {
+        return;
+    };
+    for Name { name } in names {
+        if stale_pid(&name, &["ryx_t_"]) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {}",
+                ryx::quote_identifier(&name, '`')
+            ))
+            .execute(admin);
         }
     }
 }

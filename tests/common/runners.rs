@@ -18,7 +18,7 @@ pub fn runner(fixture: &str, schema: &str) -> FileRunner {
 }
 
 /// The names in a schema's history, oldest first.
-pub fn history<C: ryx::migrate::MigrationConnection>(conn: &mut C, schema: &str) -> Vec<String> {
+pub fn history<C: ryx::migrate::RunnerConnection>(conn: &mut C, schema: &str) -> Vec<String> {
     FileRunner::new()
         .schema(schema)
         .applied(conn)

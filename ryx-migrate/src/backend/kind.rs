@@ -1,4 +1,5 @@
-//! The three backends ryx migrates, and their one quoting function each.
+//! [`Backend`]: the three backends ryx migrates, and their one quoting
+//! function each.
 
 use std::fmt;
 

@@ -1,0 +1,33 @@
+//! The backends ryx migrates: one trait, one file per backend.
+//!
+//! - `kind.rs`: [`Backend`], which database, and its one quoting function.
+//! - `migration_backend.rs`: [`MigrationBackend`], the sealed trait the runners
+//!   call (catalog reads, the history table, locked transactions; shared logic
+//!   in default methods), and `TxError`, the error of a locked transaction.
+//! - `history.rs`: the per-schema `ryx_migrations` table: its name,
+//!   [`HistoryRow`], its DDL, and the history methods every backend spells the
+//!   same way.
+//! - `catalog.rs`: rows read from the live catalog.
+//! - `postgres.rs`, `mysql.rs`, `sqlite.rs`: one `MigrationBackend` impl each,
+//!   behind its cargo feature.
+//!
+//! An identifier reaches SQL only through [`Backend::quote`] or
+//! [`Backend::qualify`]; every value is bound.
+
+mod catalog;
+mod history;
+mod kind;
+mod migration_backend;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub(crate) use self::catalog::LiveColumn;
+pub use self::history::HistoryRow;
+pub(crate) use self::history::{ensure_history, HISTORY_TABLE};
+pub use self::kind::Backend;
+pub use self::migration_backend::MigrationBackend;
+pub(crate) use self::migration_backend::{diesel_transaction_open, TxError};

@@ -1,0 +1,123 @@
+//! MySQL / MariaDB: no schemas (one database is one tenant). Catalog reads
+//! from `information_schema`; `GET_LOCK` around a transaction serialises
+//! runners (DDL commits implicitly, so the transaction guards the history row).
+
+use diesel::connection::{Connection, LoadConnection};
+use diesel::sql_types::{BigInt, Text};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+
+use super::catalog::{load_names, LiveColumn};
+use super::history::history_methods;
+use super::kind::Backend;
+use super::migration_backend::sealed::Sealed;
+use super::migration_backend::{unlock_failed, MigrationBackend, TxError};
+
+impl Sealed for diesel::mysql::Mysql {}
+
+impl MigrationBackend for diesel::mysql::Mysql {
+    const KIND: Backend = Backend::MySQL;
+
+    fn live_tables<C>(conn: &mut C, _schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables \
+             WHERE table_schema = DATABASE() ORDER BY 1",
+        )
+        .into_boxed();
+        load_names(conn, q)
+    }
+
+    fn live_columns<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<LiveColumn>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        diesel::sql_query(
+            "SELECT CAST(column_name AS CHAR) AS name, CAST(column_type AS CHAR) AS data_type, \
+             is_nullable = 'YES' AS nullable FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
+        )
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
+    }
+
+    fn live_indexes<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT DISTINCT CAST(index_name AS CHAR) AS name FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(table.to_owned());
+        load_names(conn, q)
+    }
+
+    fn locked<C, T>(
+        conn: &mut C,
+        schema: &str,
+        transactional: bool,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // One database is one "schema" on MySQL: lock it by name, session-wide,
+        // released right after. (MySQL commits DDL implicitly, so the
+        // transaction only protects the history row.)
+        #[derive(QueryableByName)]
+        struct Got {
+            #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+            got: Option<i64>,
+        }
+        let got: Got = diesel::sql_query(
+            "SELECT CAST(GET_LOCK(CONCAT('ryx-migrate:', DATABASE()), 600) AS SIGNED) AS got",
+        )
+        .get_result(conn)?;
+        if got.got != Some(1) {
+            return Err(TxError::Db(diesel::result::Error::QueryBuilderError(
+                "timed out after 600 s waiting for another ryx runner's migration lock".into(),
+            )));
+        }
+        let result = if transactional {
+            conn.transaction(f)
+        } else {
+            f(conn)
+        };
+        let released =
+            diesel::sql_query("DO RELEASE_LOCK(CONCAT('ryx-migrate:', DATABASE()))").execute(conn);
+        let value = result?;
+        released.map_err(|e| unlock_failed(schema, e))?;
+        Ok(value)
+    }
+
+    fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // Set by the server from `BEGIN`/`START TRANSACTION` (and the first
+        // statement under `autocommit = 0`) until the transaction ends.
+        #[derive(QueryableByName)]
+        struct Open {
+            #[diesel(sql_type = BigInt)]
+            open: i64,
+        }
+        // MariaDB only; MySQL lists a transaction in INNODB_TRX once it has
+        // touched a table (a bare `BEGIN` before any statement goes unseen).
+        match diesel::sql_query("SELECT CAST(@@in_transaction AS SIGNED) AS open")
+            .get_result::<Open>(conn)
+        {
+            Ok(o) => Ok(o.open != 0),
+            Err(_) => diesel::sql_query(
+                "SELECT COUNT(*) AS open FROM information_schema.INNODB_TRX \
+                 WHERE trx_mysql_thread_id = CONNECTION_ID()",
+            )
+            .get_result::<Open>(conn)
+            .map(|o| o.open != 0),
+        }
+    }
+
+    history_methods!();
+}

@@ -1,0 +1,285 @@
+//! PostgreSQL: schemas are real. Catalog reads from `pg_catalog`, a
+//! transaction-scoped advisory lock per schema, and `search_path` set with
+//! `set_config` (the value bound).
+
+use diesel::connection::{Connection, LoadConnection};
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+
+use super::catalog::{load_names, LiveColumn};
+use super::history::{history_methods, history_table};
+use super::kind::Backend;
+use super::migration_backend::sealed::Sealed;
+use super::migration_backend::{diesel_transaction_open, unlock_failed, MigrationBackend, TxError};
+
+impl Sealed for diesel::pg::Pg {}
+
+impl MigrationBackend for diesel::pg::Pg {
+    const KIND: Backend = Backend::PostgreSQL;
+
+    fn live_tables<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // pg_catalog stays fast with 100k+ tables; information_schema does not.
+        let q = diesel::sql_query(
+            "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned());
+        load_names(conn, q)
+    }
+
+    fn live_columns<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<LiveColumn>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        diesel::sql_query(
+            "SELECT a.attname::text AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type, \
+             NOT a.attnotnull AS nullable FROM pg_catalog.pg_attribute a \
+             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum",
+        )
+        .bind::<Text, _>(schema.to_owned())
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
+    }
+
+    fn live_indexes<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT i.relname::text AS name FROM pg_catalog.pg_index x \
+             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_catalog.pg_class t ON t.oid = x.indrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+             WHERE n.nspname = $1 AND t.relname = $2 ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned())
+        .bind::<Text, _>(table.to_owned());
+        load_names(conn, q)
+    }
+
+    fn locked<C, T>(
+        conn: &mut C,
+        schema: &str,
+        transactional: bool,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let key = crate::checksum::advisory_lock_key(schema);
+        if transactional {
+            conn.transaction(|conn| {
+                // Taken before anything touches the catalog: CREATE SCHEMA/TABLE
+                // IF NOT EXISTS race with each other without it.
+                diesel::sql_query("SELECT pg_catalog.pg_advisory_xact_lock($1)")
+                    .bind::<BigInt, _>(key)
+                    .execute(conn)?;
+                f(conn)
+            })
+        } else {
+            // The runners refuse non-transactional work inside a transaction
+            // before they start; this guards the session-level search_path.
+            if diesel_transaction_open(conn)? {
+                return Err(TxError::Ryx(crate::Error::InTransaction {
+                    schema: schema.to_owned(),
+                    reason: "a `run_in_transaction = false` migration cannot run inside a transaction block".into(),
+                }));
+            }
+            diesel::sql_query("SELECT pg_catalog.pg_advisory_lock($1)")
+                .bind::<BigInt, _>(key)
+                .execute(conn)?;
+            let result = f(conn);
+            let unlocked = diesel::sql_query("SELECT pg_catalog.pg_advisory_unlock($1)")
+                .bind::<BigInt, _>(key)
+                .execute(conn);
+            let value = result?;
+            unlocked.map_err(|e| unlock_failed(schema, e))?;
+            Ok(value)
+        }
+    }
+
+    fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // SET LOCAL, with the (quoted) schema passed as a bound value.
+        pg_set_search_path(conn, &Backend::PostgreSQL.quote(schema), true)
+    }
+
+    fn scoped_in_transaction<C, T>(
+        conn: &mut C,
+        schema: &str,
+        f: impl FnOnce(&mut C) -> Result<T, TxError>,
+    ) -> Result<T, TxError>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // The value in force now: the session's, or one the caller set with
+        // SET LOCAL in its transaction. Put back with is_local = true, it is
+        // again the value for the rest of this transaction, and at its end
+        // PostgreSQL discards it like any SET LOCAL, leaving the session's.
+        let previous = pg_search_path(conn)?;
+        Self::scope_transaction(conn, schema)?;
+        let value = f(conn)?;
+        pg_set_search_path(conn, &previous, true)?;
+        Ok(value)
+    }
+
+    fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // PostgreSQL has no function that says whether a transaction block is
+        // open, and under the extended protocol `statement_timestamp()`
+        // differs from `transaction_timestamp()` even in a one-statement
+        // transaction. But two statements outside a block are two
+        // transactions, started at different times (microseconds, a round
+        // trip apart); inside a block they share its start.
+        #[derive(QueryableByName)]
+        struct Started {
+            #[diesel(sql_type = Text)]
+            started: String,
+        }
+        let query = "SELECT CAST(pg_catalog.transaction_timestamp() AS TEXT) AS started";
+        let first: Started = diesel::sql_query(query).get_result(conn)?;
+        let second: Started = diesel::sql_query(query).get_result(conn)?;
+        Ok(first.started == second.started)
+    }
+
+    fn placeholder(n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn schema_exists<C>(conn: &mut C, schema: &str) -> QueryResult<bool>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT nspname::text AS name FROM pg_catalog.pg_namespace WHERE nspname = $1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned());
+        load_names(conn, q).map(|names| !names.is_empty())
+    }
+
+    fn scope_session<C>(conn: &mut C, schema: &str) -> QueryResult<Option<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // Outside a transaction (the runners make sure of it), the value in
+        // force is the session's own, so setting it back at session level
+        // restores exactly what was there.
+        let previous = pg_search_path(conn)?;
+        pg_set_search_path(conn, &Backend::PostgreSQL.quote(schema), false)?;
+        Ok(Some(previous))
+    }
+
+    fn restore_session<C>(conn: &mut C, previous: Option<String>) -> QueryResult<()>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        match previous {
+            Some(setting) => pg_set_search_path(conn, &setting, false),
+            None => Ok(()),
+        }
+    }
+
+    fn tenant_schemas<C>(conn: &mut C, only: Option<&[String]>) -> QueryResult<Option<Vec<String>>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let mut sql = String::from(
+            "SELECT n.nspname::text AS name FROM pg_catalog.pg_namespace n \
+             JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid \
+             WHERE c.relname = 'ryx_migrations' AND c.relkind IN ('r', 'p')",
+        );
+        if only.is_some() {
+            sql.push_str(" AND n.nspname = ANY($1)");
+        }
+        sql.push_str(" ORDER BY 1");
+        let mut q = diesel::sql_query(sql).into_boxed();
+        if let Some(only) = only {
+            q = q.bind::<diesel::sql_types::Array<Text>, _>(only.to_vec());
+        }
+        load_names(conn, q).map(Some)
+    }
+
+    fn history_names<C>(
+        conn: &mut C,
+        schemas: &[String],
+    ) -> QueryResult<Vec<(String, String, String)>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        #[derive(QueryableByName)]
+        struct SchemaAndName {
+            #[diesel(sql_type = Text)]
+            schema: String,
+            #[diesel(sql_type = Text)]
+            name: String,
+            #[diesel(sql_type = Text)]
+            checksum: String,
+        }
+        let mut out = Vec::new();
+        // One UNION ALL per chunk keeps each statement's text and binds bounded.
+        for chunk in schemas.chunks(500) {
+            let parts: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    format!(
+                        "SELECT ${}::text AS schema, name::text AS name, checksum::text AS checksum FROM {}",
+                        i + 1,
+                        history_table(Backend::PostgreSQL, s)
+                    )
+                })
+                .collect();
+            let mut q = diesel::sql_query(parts.join(" UNION ALL ")).into_boxed();
+            for s in chunk {
+                q = q.bind::<Text, _>(s.clone());
+            }
+            let rows: Vec<SchemaAndName> = q.load(conn)?;
+            out.extend(rows.into_iter().map(|r| (r.schema, r.name, r.checksum)));
+        }
+        Ok(out)
+    }
+
+    history_methods!();
+}
+
+/// `current_setting('search_path')`: the value in force, exactly as
+/// PostgreSQL spells it (so setting it again restores it exactly).
+fn pg_search_path<C>(conn: &mut C) -> QueryResult<String>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        setting: String,
+    }
+    diesel::sql_query("SELECT pg_catalog.current_setting('search_path') AS setting")
+        .get_result::<Setting>(conn)
+        .map(|s| s.setting)
+}
+
+/// `set_config('search_path', value, is_local)`, the value bound.
+fn pg_set_search_path<C>(conn: &mut C, value: &str, is_local: bool) -> QueryResult<()>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, $2)")
+        .bind::<Text, _>(value.to_owned())
+        .bind::<Bool, _>(is_local)
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,312 @@
+//! `ryx migrate`: pending migrations to many tenants in parallel over a pool,
+//! `--dry-run` (the SQL the library plans), and `--from-models`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use clap::Args;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use ryx_pool::{ConnectionManager, ManagedConnection, PoolBackend};
+
+use super::args::{MigrationsDir, Targets};
+use super::output::{
+    chain, esay, print_planned, say, say_raw, Failure, Format, FormatOpt, SUCCESS, TENANT_FAILED,
+};
+use crate::apply::RunnerConnection;
+use crate::error::Error;
+use crate::files::FileRunner;
+use crate::fleet::{self, FleetOptions, FleetReport, Outcome, TenantResult};
+use crate::metadata::TableState;
+use crate::models::MigrationRunner;
+use crate::source::{load_dir, MigrationFile};
+
+/// The most connections `--jobs` opens at once.
+const MAX_JOBS: usize = 256;
+
+#[derive(Args, Debug)]
+pub(super) struct MigrateArgs {
+    #[command(flatten)]
+    dir: MigrationsDir,
+    #[command(flatten)]
+    targets: Targets,
+    /// Tenants migrated at once (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Print the SQL that would run, change nothing.
+    #[arg(long)]
+    pub(super) dry_run: bool,
+    /// Stop starting new tenants after the first failure.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Create what this binary's models need instead of running the folder.
+    #[arg(long)]
+    from_models: bool,
+    /// Accept migrations edited after they were applied.
+    #[arg(long)]
+    allow_changed: bool,
+    #[command(flatten)]
+    format: FormatOpt,
+}
+
+/// Runs `ryx migrate` over `conn`, and over a pool of `manager`'s
+/// connections for the parallel run.
+pub(super) fn run<C>(
+    mut conn: ManagedConnection<C>,
+    manager: ConnectionManager<C>,
+    models: &[TableState],
+    args: &MigrateArgs,
+) -> Result<u8, Failure>
+where
+    C: PoolBackend + RunnerConnection,
+    ManagedConnection<C>: RunnerConnection,
+    PooledConnection<ConnectionManager<C>>: RunnerConnection,
+{
+    let kind = <C::DB as crate::backend::MigrationBackend>::KIND;
+    args.targets.note_if_ignored(kind);
+    if args.jobs == Some(0) {
+        return Err(Failure::usage("--jobs must be at least 1"));
+    }
+    let schemas = args.targets.resolve(&mut conn, true)?;
+    if args.from_models {
+        return from_models(&mut conn, super::require_models(models)?, &schemas, args);
+    }
+    let migrations = load_dir(&args.dir.dir)?;
+    if schemas.is_empty() {
+        esay!("no tenants found (schemas with a ryx_migrations table); create one with `ryx tenants create SCHEMA`");
+        return Ok(SUCCESS);
+    }
+    if args.dry_run {
+        return dry_run(&mut conn, &schemas, &migrations, args);
+    }
+    drop(conn);
+    // never more connections than tenants, nor than a sane bound
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .min(schemas.len())
+        .clamp(1, MAX_JOBS);
+    let pool = Pool::builder()
+        .max_size(u32::try_from(jobs).unwrap_or(u32::MAX).max(1))
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(30))
+        .build_unchecked(manager);
+    let options = FleetOptions::default()
+        .jobs(jobs)
+        .fail_fast(args.fail_fast)
+        .allow_changed(args.allow_changed);
+    fleet_run(&pool, &schemas, &migrations, &options, args.format.format)
+}
+
+/// `--dry-run`: per schema, the statements the library's dry run plans.
+fn dry_run<C: RunnerConnection>(
+    conn: &mut C,
+    schemas: &[String],
+    migrations: &[MigrationFile],
+    args: &MigrateArgs,
+) -> Result<u8, Failure> {
+    let mut json = Vec::new();
+    for schema in schemas {
+        let report = FileRunner::new()
+            .migrations(migrations.to_vec())
+            .schema(schema.clone())
+            .dry_run(true)
+            .allow_changed(args.allow_changed)
+            .run(conn)?;
+        match args.format.format {
+            Format::Text => {
+                if report.planned.is_empty() {
+                    say!("-- {schema}: up to date");
+                }
+                for p in &report.planned {
+                    say!("-- {schema}: {}", p.name);
+                    print_planned(p);
+                }
+            }
+            Format::Json => json.push(serde_json::json!({
+                "schema": schema,
+                "planned": report.planned.iter().map(|p| serde_json::json!({"name": p.name, "sql": p.sql})).collect::<Vec<_>>(),
+            })),
+        }
+    }
+    if args.format.format == Format::Json {
+        say!("{}", serde_json::Value::Array(json));
+    }
+    Ok(SUCCESS)
+}
+
+/// One tenant's line of a text run.
+fn describe(result: &TenantResult) -> String {
+    match &result.outcome {
+        Outcome::Migrated(report) => format!(
+            "{}: migrated ({} applied) in {:.1?}",
+            result.schema,
+            report.applied.len(),
+            result.duration
+        ),
+        Outcome::Current => format!("{}: already current", result.schema),
+        Outcome::Failed(e) => match e.report().filter(|r| !r.applied.is_empty()) {
+            Some(r) => format!(
+                "{}: FAILED after applying {}: {}",
+                result.schema,
+                r.applied
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                chain(e)
+            ),
+            None => format!("{}: FAILED: {}", result.schema, chain(e)),
+        },
+        Outcome::NotStarted => format!("{}: not started (--fail-fast)", result.schema),
+    }
+}
+
+/// The parallel run: a progress bar on a terminal (one line per tenant
+/// otherwise), then a summary.
+fn fleet_run<M>(
+    pool: &Pool<M>,
+    schemas: &[String],
+    migrations: &[MigrationFile],
+    options: &FleetOptions,
+    format: Format,
+) -> Result<u8, Failure>
+where
+    M: ManageConnection,
+    PooledConnection<M>: RunnerConnection,
+{
+    let terminal = std::io::stderr().is_terminal() && format == Format::Text;
+    let bar = if terminal {
+        let bar = indicatif::ProgressBar::new(schemas.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tenants {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    let on_done = |r: &TenantResult| match &bar {
+        Some(bar) => {
+            if matches!(r.outcome, Outcome::Failed(_)) {
+                bar.println(describe(r));
+            }
+            bar.set_message(r.schema.clone());
+            bar.inc(1);
+        }
+        None if format == Format::Text => say!("{}", describe(r)),
+        None => {}
+    };
+    let report = fleet::migrate_fleet(pool, schemas, migrations, options, &on_done)?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match format {
+        Format::Text => print_summary(&report),
+        Format::Json => say!("{}", summary_json(&report)),
+    }
+    Ok(if report.is_success() {
+        SUCCESS
+    } else {
+        TENANT_FAILED
+    })
+}
+
+/// The text summary: a table of outcomes, the time, each failure's error.
+fn print_summary(report: &FleetReport) {
+    say!();
+    say!("{:<16} {:>8}", "outcome", "tenants");
+    say!("{:<16} {:>8}", "migrated", report.migrated().count());
+    say!("{:<16} {:>8}", "already current", report.current().count());
+    say!("{:<16} {:>8}", "failed", report.failed().count());
+    let not_started = report.not_started().count();
+    if not_started > 0 {
+        say!("{:<16} {:>8}", "not started", not_started);
+    }
+    say!("in {:.1?}", report.duration);
+    for f in report.failed() {
+        if let Outcome::Failed(e) = &f.outcome {
+            say!("failed: {}: {}", f.schema, chain(e));
+        }
+    }
+}
+
+/// The JSON summary: tenants per outcome, with what was applied and the errors.
+fn summary_json(report: &FleetReport) -> serde_json::Value {
+    let applied_names = |e: &Error| -> Vec<String> {
+        e.report()
+            .map(|r| r.applied.iter().map(|a| a.name.clone()).collect())
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "migrated": report.migrated().map(|t| {
+            let applied: Vec<String> = match &t.outcome {
+                Outcome::Migrated(r) => r.applied.iter().map(|a| a.name.clone()).collect(),
+                _ => Vec::new(),
+            };
+            serde_json::json!({"schema": t.schema, "applied": applied, "ms": t.duration.as_millis()})
+        }).collect::<Vec<_>>(),
+        "current": report.current().map(|t| t.schema.clone()).collect::<Vec<_>>(),
+        "failed": report.failed().map(|t| {
+            let (error, applied) = match &t.outcome {
+                Outcome::Failed(e) => (chain(e), applied_names(e)),
+                _ => (String::new(), Vec::new()),
+            };
+            serde_json::json!({"schema": t.schema, "error": error, "applied": applied})
+        }).collect::<Vec<_>>(),
+        "not_started": report.not_started().map(|t| t.schema.clone()).collect::<Vec<_>>(),
+        "ms": report.duration.as_millis(),
+    })
+}
+
+/// `--from-models`: the model runner, one schema after the other over `conn`.
+///
+/// There is no fleet function for models in the library yet, so the loop is
+/// here: each schema's report (or failure) as it goes, `--fail-fast` stopping
+/// at the first failure.
+fn from_models<C: RunnerConnection>(
+    conn: &mut C,
+    models: &[TableState],
+    schemas: &[String],
+    args: &MigrateArgs,
+) -> Result<u8, Failure> {
+    let format = args.format.format;
+    let mut failed = 0;
+    let mut json = Vec::new();
+    for schema in schemas {
+        let runner = models.iter().fold(
+            MigrationRunner::new()
+                .schema(schema.clone())
+                .dry_run(args.dry_run),
+            |runner, table| runner.table(table.clone()),
+        );
+        match runner.migrate(conn) {
+            Ok(report) => {
+                if format == Format::Text {
+                    say_raw!("{report}");
+                    for p in &report.planned {
+                        print_planned(p);
+                    }
+                }
+                json.push(serde_json::json!({
+                    "schema": schema,
+                    "applied": report.applied.iter().map(|a| &a.name).collect::<Vec<_>>(),
+                    "planned": report.planned.iter().map(|p| serde_json::json!({"name": p.name, "sql": p.sql})).collect::<Vec<_>>(),
+                    "drift": report.drift.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                }));
+            }
+            Err(e) => {
+                failed += 1;
+                esay!("{schema}: FAILED: {}", chain(&e));
+                json.push(serde_json::json!({ "schema": schema, "error": chain(&e) }));
+                if args.fail_fast {
+                    break;
+                }
+            }
+        }
+    }
+    if format == Format::Json {
+        say!("{}", serde_json::Value::Array(json));
+    }
+    Ok(if failed > 0 { TENANT_FAILED } else { SUCCESS })
+}

@@ -1,0 +1,333 @@
+//! The `ryx` command line, as a library: `Cli::new().model::<posts::table>().run()`.
+//!
+//! The `ryx` binary is `Cli::new().run()`. Python's `--models myapp.models`
+//! cannot load Rust types at run time; the Rust answer is a five-line binary in
+//! your own crate that registers your models and so also offers what needs
+//! them (`migrate --from-models`, `makemigrations`):
+//!
+//! ```text
+//! // src/bin/ryx.rs in your crate (a complete one: examples/ryx_cli.rs)
+//! fn main() -> std::process::ExitCode {
+//!     ryx::migrate::cli::Cli::new()
+//!         .model::<myapp::schema::authors::table>()
+//!         .model::<myapp::schema::posts::table>()
+//!         .run()
+//! }
+//! ```
+//!
+//! Exit codes: 0 all good; 1 some tenant failed; 2 usage, connection or
+//! configuration error. Errors are one line on stderr, never a panic.
+//!
+//! Needs the `cli` cargo feature (on by default).
+//!
+//! | file | what it holds |
+//! |------|---------------|
+//! | `mod.rs` | [`Cli`], the top-level options and the subcommands, dispatch |
+//! | `args.rs` | options several commands share: `--dir`, `--schema` / `--all-schemas` |
+//! | `url.rs` | `--url` and `--backend` |
+//! | `output.rs` | printing, `--format`, error lines and exit codes |
+//! | `migrate.rs`, `showmigrations.rs`, `rollback.rs`, `sqlmigrate.rs`, `tenants.rs`, `makemigrations.rs` | one command each: its arguments and its handler |
+
+mod args;
+mod makemigrations;
+mod migrate;
+mod output;
+mod rollback;
+mod showmigrations;
+mod sqlmigrate;
+mod tenants;
+mod url;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diesel::r2d2::PooledConnection;
+use ryx_pool::{ConnectionManager, ManagedConnection, PoolBackend};
+
+use self::output::{esay, Failure, USAGE};
+use crate::apply::RunnerConnection;
+use crate::backend::{Backend, MigrationBackend};
+use crate::metadata::{RyxTable, TableState};
+
+/// The `ryx` command line, with the models of the crate that builds it.
+#[derive(Debug, Clone, Default)]
+pub struct Cli {
+    models: Vec<TableState>,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ryx",
+    version,
+    about = "Schema-per-tenant migrations for diesel: migrate, inspect and roll back many tenant schemas",
+    after_help = "Exit codes: 0 all good, 1 some tenant failed, 2 usage, connection or configuration error.\n\
+                  URLs: postgres://user@host/db, mysql://user@host/db, sqlite://PATH or a plain file path.\n\
+                  On SQLite and MySQL there are no schemas: --schema is accepted and ignored."
+)]
+struct Opts {
+    /// Database URL (postgres://.., mysql://.., sqlite://PATH or a file path).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    url: Option<String>,
+    /// The URL is a transaction pooler (PgBouncer with pool_mode = transaction
+    /// or statement): name no prepared statement, rely on no session state,
+    /// and refuse `run_in_transaction = false` migrations.
+    #[arg(long, global = true)]
+    transaction_pooler: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Apply pending migrations to one or more tenant schemas, in parallel.
+    Migrate(migrate::MigrateArgs),
+    /// List each migration as `[X] name` (applied) or `[ ] name` (pending), per schema.
+    Showmigrations(showmigrations::ShowArgs),
+    /// Revert the last applied migrations of one schema.
+    Rollback(rollback::RollbackArgs),
+    /// Print the exact SQL a migration sends to a schema (no connection needed with --backend).
+    Sqlmigrate(sqlmigrate::SqlArgs),
+    /// List, create or drop tenant schemas.
+    Tenants {
+        #[command(subcommand)]
+        command: tenants::TenantsCommand,
+    },
+    /// Write a new migration from the difference between the models and the folder (needs models).
+    Makemigrations(makemigrations::MakeArgs),
+}
+
+impl Command {
+    /// Whether the command may change the database (and so may create an
+    /// SQLite file that does not exist yet).
+    fn writes(&self) -> bool {
+        match self {
+            Command::Migrate(args) => !args.dry_run,
+            Command::Rollback(_) => true,
+            Command::Tenants {
+                command: tenants::TenantsCommand::Create { .. },
+            } => true,
+            _ => false,
+        }
+    }
+}
+
+const NO_MODELS: &str = "this ryx binary has no models: build your own with \
+    `ryx::migrate::cli::Cli::new().model::<posts::table>().run()` in src/bin/ryx.rs (see the docs of ryx::migrate::cli)";
+
+/// The registered models, or the usage error of a binary that has none.
+fn require_models(models: &[TableState]) -> Result<&[TableState], Failure> {
+    if models.is_empty() {
+        Err(Failure::usage(NO_MODELS))
+    } else {
+        Ok(models)
+    }
+}
+
+impl Cli {
+    /// The command line with no models: every subcommand but `makemigrations`
+    /// and `migrate --from-models`.
+    pub fn new() -> Self {
+        Cli::default()
+    }
+
+    /// Registers a model (a `ryx_table!` table) for `makemigrations` and
+    /// `migrate --from-models`.
+    pub fn model<T: RyxTable>(mut self) -> Self {
+        self.models.push(T::default().table_state());
+        self
+    }
+
+    /// Parses the process's arguments, runs the command and returns the exit code.
+    pub fn run(self) -> ExitCode {
+        self.run_from(std::env::args_os())
+    }
+
+    /// As [`run`](Self::run), with the given arguments (the first is the program name).
+    pub fn run_from<I, T>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let opts = match Opts::try_parse_from(args) {
+            Ok(opts) => opts,
+            Err(e) => {
+                // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+                let _ = e.print();
+                return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(USAGE));
+            }
+        };
+        match self.dispatch(opts) {
+            Ok(code) => ExitCode::from(code),
+            Err(failure) => {
+                esay!("error: {}", failure.message);
+                ExitCode::from(failure.code)
+            }
+        }
+    }
+
+    /// Runs the command on the backend the URL names.
+    fn dispatch(&self, opts: Opts) -> Result<u8, Failure> {
+        if let Command::Sqlmigrate(args) = &opts.command {
+            // needs no connection
+            return sqlmigrate::run(args, opts.url.as_deref());
+        }
+        let target = url::parse_url(opts.url.as_deref())?;
+        let (url, pooler, command) = (&target.url, opts.transaction_pooler, opts.command);
+        match target.backend {
+            #[cfg(feature = "postgres")]
+            Backend::PostgreSQL => self.connected::<diesel::PgConnection>(url, pooler, command),
+            #[cfg(feature = "mysql")]
+            Backend::MySQL => self.connected::<diesel::MysqlConnection>(url, pooler, command),
+            #[cfg(feature = "sqlite")]
+            Backend::SQLite => self.connected::<diesel::SqliteConnection>(url, pooler, command),
+            #[allow(unreachable_patterns)]
+            other => Err(url::not_built(other)),
+        }
+    }
+
+    /// Connects to `url` (the same settings as the pool of a parallel
+    /// `migrate`) and runs the command.
+    fn connected<C>(
+        &self,
+        url: &str,
+        transaction_pooler: bool,
+        command: Command,
+    ) -> Result<u8, Failure>
+    where
+        C: PoolBackend + RunnerConnection,
+        ManagedConnection<C>: RunnerConnection,
+        PooledConnection<ConnectionManager<C>>: RunnerConnection,
+    {
+        let kind = <C::DB as MigrationBackend>::KIND;
+        if kind == Backend::SQLite {
+            url::check_sqlite_file(url, command.writes())?;
+        }
+        let manager = ConnectionManager::<C>::new(url).transaction_pooler(transaction_pooler);
+        let mut conn = manager
+            .connect_once()
+            .map_err(|e| Failure::usage(e.to_string()))?;
+        match &command {
+            Command::Migrate(args) => migrate::run(conn, manager, &self.models, args),
+            Command::Showmigrations(args) => showmigrations::run(&mut conn, args),
+            Command::Rollback(args) => rollback::run(&mut conn, args),
+            Command::Sqlmigrate(args) => sqlmigrate::run(args, Some(url)),
+            Command::Tenants { command } => tenants::run(&mut conn, command),
+            Command::Makemigrations(args) => makemigrations::run(&mut conn, &self.models, args),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Opts::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Opts, clap::Error> {
+        Opts::try_parse_from(std::iter::once("ryx").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn shared_options_keep_their_flags_and_defaults() -> Result<(), clap::Error> {
+        let Command::Migrate(args) =
+            parse(&["migrate", "--dir", "m", "--all-schemas", "--format", "json"])?.command
+        else {
+            panic!("not migrate");
+        };
+        assert_eq!(
+            format!("{args:?}").matches("dir: \"m\"").count(),
+            1,
+            "{args:?}"
+        );
+        assert!(format!("{args:?}").contains("format: Json"), "{args:?}");
+        for args in [
+            &[
+                "showmigrations",
+                "--dir",
+                "m",
+                "--unapplied",
+                "--format",
+                "json",
+            ][..],
+            &["rollback", "--schema", "s", "--steps", "2", "--dir", "m"],
+            &[
+                "sqlmigrate",
+                "v1",
+                "--schema",
+                "s",
+                "--backend",
+                "mysql",
+                "--dir",
+                "m",
+            ],
+            &["tenants", "list", "--format", "json"],
+            &["tenants", "create", "s", "--no-migrate", "--dir", "m"],
+            &["tenants", "drop", "s", "--yes"],
+            &["makemigrations", "add_x", "--dir", "m"],
+            &[
+                "--url",
+                "sqlite://x.db",
+                "--transaction-pooler",
+                "tenants",
+                "list",
+            ],
+            &["tenants", "list", "--url", "postgres://h/db"],
+        ] {
+            parse(args)?;
+        }
+        let Command::Showmigrations(show) = parse(&["showmigrations"])?.command else {
+            panic!("not showmigrations");
+        };
+        let show = format!("{show:?}");
+        assert!(
+            show.contains("dir: \"migrations\"") && show.contains("format: Text"),
+            "{show}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn backend_values_are_the_url_spellings() -> Result<(), clap::Error> {
+        let Command::Sqlmigrate(args) =
+            parse(&["sqlmigrate", "v1", "--schema", "s", "--backend", "sqlite"])?.command
+        else {
+            panic!("not sqlmigrate");
+        };
+        assert!(
+            format!("{args:?}").contains("backend: Some(SQLite)"),
+            "{args:?}"
+        );
+        let e = parse(&["sqlmigrate", "v1", "--schema", "s", "--backend", "oracle"]);
+        assert!(matches!(e, Err(e) if e.kind() == clap::error::ErrorKind::InvalidValue));
+        Ok(())
+    }
+
+    #[test]
+    fn only_commands_that_change_the_database_write() -> Result<(), clap::Error> {
+        for (args, writes) in [
+            (&["migrate", "--all-schemas"][..], true),
+            (&["migrate", "--all-schemas", "--dry-run"], false),
+            (&["rollback", "--schema", "s"], true),
+            (&["tenants", "create", "s"], true),
+            (&["tenants", "list"], false),
+            (&["tenants", "drop", "s", "--yes"], false),
+            (&["showmigrations"], false),
+            (&["makemigrations", "x"], false),
+        ] {
+            assert_eq!(parse(args)?.command.writes(), writes, "{args:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn commands_that_need_models_say_how_to_register_them() {
+        let e = require_models(&[]).err().map(|f| (f.code, f.message));
+        assert!(matches!(e, Some((USAGE, m)) if m.contains(".model::<posts::table>()")));
+    }
+}

@@ -1,0 +1,47 @@
+//! `ryx rollback`: reverts the last applied migrations of one schema.
+
+use clap::Args;
+
+use super::args::MigrationsDir;
+use super::output::{invalid_schema, note_no_schemas, say, Failure, SUCCESS};
+use crate::apply::RunnerConnection;
+use crate::backend::MigrationBackend;
+use crate::files::FileRunner;
+use crate::fleet::DEFAULT_TENANT;
+
+#[derive(Args, Debug)]
+pub(super) struct RollbackArgs {
+    /// The tenant schema.
+    #[arg(long = "schema", value_name = "SCHEMA")]
+    schema: String,
+    /// How many migrations to revert.
+    #[arg(long, default_value_t = 1)]
+    steps: usize,
+    #[command(flatten)]
+    dir: MigrationsDir,
+}
+
+/// Runs `ryx rollback` (on SQLite and MySQL, on the database itself).
+pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &RollbackArgs) -> Result<u8, Failure> {
+    let kind = <C::DB as MigrationBackend>::KIND;
+    ryx_dsl::SchemaName::new(&args.schema).map_err(invalid_schema)?;
+    let schema = if kind.has_schemas() {
+        args.schema.clone()
+    } else {
+        note_no_schemas(kind);
+        DEFAULT_TENANT.to_owned()
+    };
+    let report = FileRunner::new()
+        .migrations_dir(&args.dir.dir)
+        .schema(schema)
+        .rollback(conn, args.steps)?;
+    for r in &report.reverted {
+        say!(
+            "{}: reverted {} in {:.1?}",
+            report.schema,
+            r.name,
+            r.duration
+        );
+    }
+    Ok(SUCCESS)
+}

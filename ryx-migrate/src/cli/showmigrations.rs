@@ -1,0 +1,76 @@
+//! `ryx showmigrations`: `[X]` applied and `[ ]` pending migrations, per schema.
+
+use clap::Args;
+
+use super::args::{MigrationsDir, Targets};
+use super::output::{say, Failure, Format, FormatOpt, SUCCESS};
+use crate::apply::RunnerConnection;
+use crate::backend::MigrationBackend;
+use crate::fleet::{self, TenantStatus};
+use crate::source::load_dir;
+
+#[derive(Args, Debug)]
+pub(super) struct ShowArgs {
+    #[command(flatten)]
+    dir: MigrationsDir,
+    #[command(flatten)]
+    targets: Targets,
+    /// Only pending migrations.
+    #[arg(long)]
+    unapplied: bool,
+    #[command(flatten)]
+    format: FormatOpt,
+}
+
+/// Runs `ryx showmigrations`: the schemas given, or every tenant.
+pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &ShowArgs) -> Result<u8, Failure> {
+    let kind = <C::DB as MigrationBackend>::KIND;
+    args.targets.note_if_ignored(kind);
+    let migrations = load_dir(&args.dir.dir)?;
+    let only = if args.targets.schemas.is_empty() || !kind.has_schemas() {
+        None
+    } else {
+        Some(args.targets.schemas.clone())
+    };
+    let statuses = fleet::status(conn, only.as_deref(), &migrations)?;
+    match args.format.format {
+        Format::Json => {
+            let json = serde_json::to_string(&statuses).unwrap_or_else(|_| "[]".to_owned());
+            say!("{json}");
+        }
+        Format::Text => print_text(&statuses, args.unapplied),
+    }
+    Ok(SUCCESS)
+}
+
+/// Each schema, then its migrations: ` [X] name` or ` [ ] name`.
+fn print_text(statuses: &[TenantStatus], unapplied: bool) {
+    if statuses.is_empty() {
+        say!("no tenants found (schemas with a ryx_migrations table)");
+    }
+    for st in statuses {
+        let note = if st.exists {
+            ""
+        } else {
+            " (no ryx history yet)"
+        };
+        say!("{}{note}", st.schema);
+        if !unapplied {
+            for name in &st.applied {
+                if st.changed.contains(name) {
+                    say!(" [X] {name} (changed since it was applied)");
+                } else {
+                    say!(" [X] {name}");
+                }
+            }
+        }
+        for name in &st.pending {
+            say!(" [ ] {name}");
+        }
+        if !unapplied {
+            for name in &st.unknown {
+                say!(" [X] {name} (not in the migrations folder)");
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `ryx sqlmigrate`: the SQL one migration sends to a schema, without a
+//! connection when `--backend` is given.
+//!
+//! The statements are the library's own plan (what `FileRunner`'s dry run
+//! returns, printed as `migrate --dry-run` prints it); around them, this
+//! command shows the transaction and PostgreSQL's advisory lock, which the
+//! plan does not list.
+
+use clap::Args;
+
+use super::args::MigrationsDir;
+use super::output::{invalid_schema, note_no_schemas, print_planned, say, Failure, SUCCESS};
+use super::url::{backend_parser, not_built, parse_url};
+use crate::apply::{self, Step};
+use crate::backend::Backend;
+use crate::checksum::advisory_lock_key;
+use crate::report::Planned;
+use crate::source::{load_dir, MigrationFile};
+
+#[derive(Args, Debug)]
+pub(super) struct SqlArgs {
+    /// The migration's name or version.
+    name: String,
+    /// The tenant schema.
+    #[arg(long = "schema", value_name = "SCHEMA")]
+    schema: String,
+    /// The backend to print for (default: from --url).
+    #[arg(long, value_parser = backend_parser())]
+    backend: Option<Backend>,
+    #[command(flatten)]
+    dir: MigrationsDir,
+}
+
+/// Runs `ryx sqlmigrate` for `--backend`, or else the backend of `url`.
+pub(super) fn run(args: &SqlArgs, url: Option<&str>) -> Result<u8, Failure> {
+    let backend = match args.backend {
+        Some(backend) => backend,
+        None => parse_url(url)?.backend,
+    };
+    ryx_dsl::SchemaName::new(&args.schema).map_err(invalid_schema)?;
+    let migrations = load_dir(&args.dir.dir)?;
+    let found = find(&migrations, args)?;
+    let planned = plan(backend, &args.schema, found)?;
+    if !backend.has_schemas() {
+        note_no_schemas(backend);
+    }
+    let lock_key = (backend == Backend::PostgreSQL).then(|| advisory_lock_key(&args.schema));
+    say!("-- {} on {backend}", found.name);
+    if found.run_in_transaction {
+        say!("BEGIN;");
+        if let Some(key) = lock_key {
+            say!("SELECT pg_advisory_xact_lock({key});");
+        }
+    } else {
+        say!("-- run_in_transaction = false: runs outside a transaction");
+        if let Some(key) = lock_key {
+            say!("SELECT pg_advisory_lock({key});");
+        }
+    }
+    print_planned(&planned);
+    if found.run_in_transaction {
+        say!("COMMIT;");
+    } else if let Some(key) = lock_key {
+        say!("SELECT pg_advisory_unlock({key});");
+    }
+    Ok(SUCCESS)
+}
+
+/// The migration named by its full name or its version.
+fn find<'m>(migrations: &'m [MigrationFile], args: &SqlArgs) -> Result<&'m MigrationFile, Failure> {
+    migrations
+        .iter()
+        .find(|m| m.name == args.name || m.version() == args.name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
+            Failure::usage(format!(
+                "no migration `{}` in {}; there are: {}",
+                args.name,
+                args.dir.dir.display(),
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ))
+        })
+}
+
+/// The statements the library sends for `migration` in `schema` on `backend`.
+fn plan(backend: Backend, schema: &str, migration: &MigrationFile) -> Result<Planned, Failure> {
+    let step = Step::from(migration);
+    match backend {
+        #[cfg(feature = "postgres")]
+        Backend::PostgreSQL => Ok(apply::planned::<diesel::pg::Pg>(schema, &step)),
+        #[cfg(feature = "mysql")]
+        Backend::MySQL => Ok(apply::planned::<diesel::mysql::Mysql>(schema, &step)),
+        #[cfg(feature = "sqlite")]
+        Backend::SQLite => Ok(apply::planned::<diesel::sqlite::Sqlite>(schema, &step)),
+        #[allow(unreachable_patterns)]
+        other => Err(not_built(other)),
+    }
+}

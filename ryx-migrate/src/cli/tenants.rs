@@ -1,0 +1,123 @@
+//! `ryx tenants list | create | drop`: the tenant schemas themselves.
+
+use clap::Subcommand;
+
+use super::args::MigrationsDir;
+use super::output::{esay, invalid_schema, say, Failure, Format, FormatOpt, SUCCESS};
+use crate::apply::{create_tenant, RunnerConnection};
+use crate::backend::MigrationBackend;
+use crate::files::FileRunner;
+use crate::fleet::{self, DEFAULT_TENANT};
+
+#[derive(Subcommand, Debug)]
+pub(super) enum TenantsCommand {
+    /// Every schema holding a ryx_migrations table.
+    List {
+        #[command(flatten)]
+        format: FormatOpt,
+    },
+    /// Create a tenant schema and apply the folder's migrations to it.
+    Create {
+        /// The schema.
+        schema: String,
+        /// Only create the schema and its history table.
+        #[arg(long)]
+        no_migrate: bool,
+        #[command(flatten)]
+        dir: MigrationsDir,
+    },
+    /// Drop a tenant schema and everything in it (needs --yes).
+    Drop {
+        /// The schema.
+        schema: String,
+        /// Confirm: the schema and all its data are deleted.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Runs `ryx tenants ..`.
+pub(super) fn run<C: RunnerConnection>(
+    conn: &mut C,
+    command: &TenantsCommand,
+) -> Result<u8, Failure> {
+    match command {
+        TenantsCommand::List { format } => list(conn, format.format),
+        TenantsCommand::Create {
+            schema,
+            no_migrate,
+            dir,
+        } => create(conn, schema, *no_migrate, dir),
+        TenantsCommand::Drop { schema, yes } => drop_tenant(conn, schema, *yes),
+    }
+}
+
+fn list<C: RunnerConnection>(conn: &mut C, format: Format) -> Result<u8, Failure> {
+    let list = fleet::tenants(conn)?;
+    match format {
+        Format::Text => {
+            for t in &list {
+                say!("{t}");
+            }
+        }
+        Format::Json => say!("{}", serde_json::json!(list)),
+    }
+    Ok(SUCCESS)
+}
+
+/// Creates the schema and its history table, then (unless `no_migrate`)
+/// applies the folder's migrations.
+fn create<C: RunnerConnection>(
+    conn: &mut C,
+    schema: &str,
+    no_migrate: bool,
+    dir: &MigrationsDir,
+) -> Result<u8, Failure> {
+    let kind = <C::DB as MigrationBackend>::KIND;
+    ryx_dsl::SchemaName::new_for_create(schema).map_err(invalid_schema)?;
+    let schema = if kind.has_schemas() {
+        schema
+    } else {
+        esay!("note: {kind} has no schemas; using the database itself");
+        DEFAULT_TENANT
+    };
+    if no_migrate {
+        create_tenant(conn, schema)?;
+        say!("{schema}: created");
+    } else {
+        let report = FileRunner::new()
+            .migrations_dir(&dir.dir)
+            .schema(schema)
+            .run(conn)?;
+        create_tenant(conn, schema)?;
+        say!(
+            "{schema}: created, {} migration(s) applied",
+            report.applied.len()
+        );
+    }
+    Ok(SUCCESS)
+}
+
+/// Drops a tenant schema through the library, which drops nothing but a ryx
+/// tenant; `--yes` is this command's own guard.
+fn drop_tenant<C: RunnerConnection>(conn: &mut C, schema: &str, yes: bool) -> Result<u8, Failure> {
+    let kind = <C::DB as MigrationBackend>::KIND;
+    ryx_dsl::SchemaName::new_for_create(schema).map_err(invalid_schema)?;
+    if !kind.has_schemas() {
+        return Err(Failure::usage(format!(
+            "{kind} has no schemas: there is no tenant schema to drop"
+        )));
+    }
+    if !yes {
+        return Err(Failure::usage(format!(
+            "refusing to drop schema `{schema}` and all its data without --yes"
+        )));
+    }
+    if !fleet::drop_tenant(conn, schema)? {
+        return Err(Failure::usage(format!(
+            "`{schema}` is not a ryx tenant (no ryx_migrations table in it): not dropping it"
+        )));
+    }
+    say!("{schema}: dropped");
+    Ok(SUCCESS)
+}
