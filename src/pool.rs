@@ -12,6 +12,7 @@
 //! tenants read each other's rows).
 
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use ryx_pool::EmptySearchPath;
 
 /// r2d2's pool and pooled connection, re-exported so that a service needs no

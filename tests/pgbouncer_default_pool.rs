@@ -36,6 +36,15 @@
 //! are "defaultable"), and updates never are. With struct inserts the default
 //! pool measured 430–540 failed requests, 190–380 foreign reads and no foreign
 //! writes.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

@@ -3,6 +3,15 @@
 //! mixes tenants with diesel's own manager (see `pgbouncer_default_pool.rs`)
 //! has no error and no foreign row; fleet migrations run through it; an empty
 //! `search_path` is checked, never set.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 
@@ -12,7 +21,7 @@ use common::pgbouncer::PgBouncer;
 use common::tables::*;
 use common::tenant_load::{self, LoadOutcome};
 use common::{pg_connect, PgSchemas};
-use ryx::migrate::fleet::{self, FleetOptions};
+use ryx::migrate::fleet::{self, FleetRunner};
 use ryx::migrate::{load_dir, Error, FileRunner};
 use ryx::pool::{ConnectionManager, Pool};
 use ryx::prelude::*;
@@ -96,14 +105,12 @@ fn fleet_migrates_through_pgbouncer_in_pooler_mode() {
             )
         });
     let migrations = load_dir(&fixtures("basic")).expect("load migrations");
-    let report = fleet::migrate_fleet(
-        &pool,
-        &schemas.names,
-        &migrations,
-        &FleetOptions::default().jobs(4),
-        &|_| {},
-    )
-    .expect("fleet run");
+    let report = FleetRunner::new()
+        .migrations(migrations.clone())
+        .schemas(schemas.names.iter().cloned())
+        .jobs(4)
+        .run(&pool)
+        .expect("fleet run");
     assert_eq!(report.migrated().count(), 6, "{report:#?}");
     let mut direct = pg_connect();
     for s in &schemas.names {
@@ -122,14 +129,12 @@ fn fleet_migrates_through_pgbouncer_in_pooler_mode() {
 
     let refused = PgSchemas::reserve(2);
     let non_transactional = load_dir(&fixtures("non_transactional")).expect("load migrations");
-    let report = fleet::migrate_fleet(
-        &pool,
-        &refused.names,
-        &non_transactional,
-        &FleetOptions::default().jobs(2),
-        &|_| {},
-    )
-    .expect("fleet run");
+    let report = FleetRunner::new()
+        .migrations(non_transactional)
+        .schemas(refused.names.iter().cloned())
+        .jobs(2)
+        .run(&pool)
+        .expect("fleet run");
     assert_eq!(report.failed().count(), 2, "{report:#?}");
     for result in report.failed() {
         let fleet::Outcome::Failed(e) = &result.outcome else {

@@ -1,6 +1,15 @@
 //! ryx's connection manager on a real PostgreSQL: the prepared-statement bound
 //! holds on the server, transaction-pooler mode names no statement, the
 //! borrower gets a clean connection, and bad settings fail clearly.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

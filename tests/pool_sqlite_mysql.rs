@@ -1,6 +1,15 @@
 //! ryx's connection manager on SQLite and MySQL/MariaDB: the same bound on
 //! prepared statements (closed on the MySQL server too), and pooled SQLite
 //! connections that wait for each other's writes.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

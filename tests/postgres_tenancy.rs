@@ -1,5 +1,14 @@
 //! PostgreSQL-only guarantees: the prepared-statement cache never crosses
 //! tenants, hostile and boundary schema names, no session state, r2d2 pools.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

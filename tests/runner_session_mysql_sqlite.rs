@@ -2,6 +2,15 @@
 //! SQLite: DDL there cannot join it (MySQL commits implicitly, SQLite cannot
 //! nest `BEGIN IMMEDIATE`), so a run inside an open transaction is refused
 //! before anything changes, and no history row is written for a failed run.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

@@ -3,6 +3,15 @@
 //! transaction and after it commits; a run that cannot join an open
 //! transaction (or a pooler's missing session) is refused before anything
 //! changes; no history row is written for a failed run.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

@@ -1,5 +1,14 @@
 //! The exact SQL a scoped statement sends, per backend: the schema on
 //! PostgreSQL, nothing on SQLite and MySQL.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

@@ -13,11 +13,6 @@
 //! - [`to_sql`]: the SQL of a statement, or the error that stops it from being built.
 
 #![warn(missing_docs)]
-// Library code returns errors; only tests may unwrap.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod schema_name;
 mod scoped;

@@ -8,11 +8,6 @@
 //! table's metadata.
 
 #![warn(missing_docs)]
-// Library code returns errors; only tests may unwrap.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod ast;
 mod attr;

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Reported: cold migration of N tenants (3 migrations each, parallel), the
-//! no-op run through `fleet::migrate_fleet` (one status query, nothing
+//! no-op run through `fleet::FleetRunner` (one status query, nothing
 //! touched), the no-op run as a per-tenant loop of `FileRunner::run`
 //! (baseline), and their ratio.
 
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::{Connection, PgConnection};
-use ryx_migrate::fleet::{self, FleetOptions};
+use ryx_migrate::fleet::{self, FleetRunner};
 use ryx_migrate::{load_dir, FileRunner};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,9 +39,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = PgConnection::establish(&url)?;
 
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let options = FleetOptions::default().jobs(jobs);
+        let runner = FleetRunner::new()
+            .migrations(migrations.clone())
+            .schemas(schemas.iter().cloned())
+            .jobs(jobs);
         let t = Instant::now();
-        let cold = fleet::migrate_fleet(&pool, &schemas, &migrations, &options, &|_| {})?;
+        let cold = runner.run(&pool)?;
         let cold_time = t.elapsed();
         assert_eq!(cold.migrated().count(), n, "every tenant migrated");
 
@@ -49,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut fleet_noop = Duration::MAX;
         for _ in 0..3 {
             let t = Instant::now();
-            let report = fleet::migrate_fleet(&pool, &schemas, &migrations, &options, &|_| {})?;
+            let report = runner.run(&pool)?;
             fleet_noop = fleet_noop.min(t.elapsed());
             assert_eq!(report.current().count(), n);
         }
@@ -75,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("tenants: {n}, jobs: {jobs}");
         println!(
             "cold migrate (3 migrations each): {cold_time:.2?} ({:.2?} per tenant)",
-            cold_time / n as u32
+            cold_time / u32::try_from(n).unwrap_or(u32::MAX)
         );
         println!("no-op migrate, fleet path:        {fleet_noop:.2?}");
         println!("status of all tenants:            {status_time:.2?}");

@@ -44,7 +44,7 @@ pub enum Error {
 
     /// Listing the tenants or reading their histories failed: a query over
     /// every schema (`fleet::tenants`, `fleet::status`, the status check that
-    /// starts `fleet::migrate_fleet`), before any migration ran.
+    /// starts `fleet::FleetRunner::run`), before any migration ran.
     #[error("could not {action}: check the connection and the user's privileges")]
     Fleet {
         /// What ryx was doing.

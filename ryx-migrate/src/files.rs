@@ -126,8 +126,8 @@ impl FileRunner {
     }
 
     /// A model to compare with the live tables after the files are applied;
-    /// differences are reported as drift (the user's document registers models
-    /// on the file runner too).
+    /// differences are reported as drift ([`Report::drift`](crate::Report)),
+    /// so a migration folder that falls behind the models is noticed.
     pub fn model<T: RyxTable>(mut self) -> Self {
         self.models.push(T::default().table_state());
         self

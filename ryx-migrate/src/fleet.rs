@@ -270,62 +270,142 @@ impl FleetReport {
     }
 }
 
-/// How a fleet run goes.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct FleetOptions {
-    /// Tenants migrated at once (default: the number of cores).
-    pub jobs: usize,
-    /// Stop starting tenants after the first failure (default `false`: keep
-    /// going and report every failure).
-    pub fail_fast: bool,
-    /// Accept migrations edited after they were applied (default `false`).
-    pub allow_changed: bool,
+/// Migrates many tenants in parallel over an r2d2 pool: the fleet's
+/// [`FileRunner`].
+///
+/// First one status query finds the tenants with pending migrations; tenants
+/// that are current are not touched (no lock, no transaction). The others are
+/// migrated by [`jobs`](Self::jobs) workers, each tenant under its schema's
+/// advisory lock. A failed tenant does not stop the others unless
+/// [`fail_fast`](Self::fail_fast) is set.
+///
+/// Any r2d2 pool of diesel connections works: one built with ryx's
+/// `ryx::pool::ConnectionManager` (recommended) or diesel's own manager.
+///
+/// ```no_run
+/// # fn f(pool: &r2d2::Pool<diesel::r2d2::ConnectionManager<diesel::PgConnection>>) -> Result<(), ryx_migrate::Error> {
+/// use ryx_migrate::fleet::FleetRunner;
+///
+/// let report = FleetRunner::new()
+///     .migrations(ryx_migrate::load_dir("migrations".as_ref())?)
+///     .schemas(["acme", "globex"])
+///     .jobs(4)
+///     .on_done(|tenant| println!("{}: done", tenant.schema))
+///     .run(pool)?;
+/// assert!(report.is_success());
+/// # Ok(()) }
+/// ```
+#[must_use = "a fleet runner does nothing until .run(&pool) is called"]
+pub struct FleetRunner<'a> {
+    migrations: Vec<MigrationFile>,
+    schemas: Vec<String>,
+    jobs: usize,
+    fail_fast: bool,
+    allow_changed: bool,
+    on_done: Option<OnDone<'a>>,
 }
 
-impl Default for FleetOptions {
+/// The callback [`FleetRunner::on_done`] keeps.
+type OnDone<'a> = Box<dyn Fn(&TenantResult) + Sync + 'a>;
+
+impl std::fmt::Debug for FleetRunner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetRunner")
+            .field("migrations", &self.migrations.len())
+            .field("schemas", &self.schemas)
+            .field("jobs", &self.jobs)
+            .field("fail_fast", &self.fail_fast)
+            .field("allow_changed", &self.allow_changed)
+            .field("on_done", &self.on_done.is_some())
+            .finish()
+    }
+}
+
+impl Default for FleetRunner<'_> {
     fn default() -> Self {
-        FleetOptions {
+        FleetRunner {
+            migrations: Vec::new(),
+            schemas: Vec::new(),
             jobs: std::thread::available_parallelism().map_or(1, usize::from),
             fail_fast: false,
             allow_changed: false,
+            on_done: None,
         }
     }
 }
 
-impl FleetOptions {
-    /// Sets [`jobs`](Self::jobs) (at least 1).
+impl<'a> FleetRunner<'a> {
+    /// A runner with no migrations and no tenants yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The migrations to apply (e.g. from [`load_dir`](crate::load_dir)).
+    /// Default: none.
+    pub fn migrations(mut self, migrations: Vec<MigrationFile>) -> Self {
+        self.migrations = migrations;
+        self
+    }
+
+    /// The tenant schemas to migrate (duplicates are run once); each name is
+    /// validated before anything runs. Default: none.
+    pub fn schemas<I, S>(mut self, schemas: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.schemas = schemas.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Tenants migrated at once, each on its own pooled connection (at least
+    /// 1). Default: the number of cores.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs.max(1);
         self
     }
-    /// Sets [`fail_fast`](Self::fail_fast).
+
+    /// Stop starting tenants after the first failure; the rest are reported
+    /// as not started. Default: `false` (keep going and report every failure).
     pub fn fail_fast(mut self, fail_fast: bool) -> Self {
         self.fail_fast = fail_fast;
         self
     }
-    /// Sets [`allow_changed`](Self::allow_changed).
+
+    /// Accept migrations edited after they were applied. Default: `false`.
     pub fn allow_changed(mut self, allow: bool) -> Self {
         self.allow_changed = allow;
         self
     }
+
+    /// Called after each tenant, from the worker that migrated it (for
+    /// progress output). Default: nothing.
+    pub fn on_done(mut self, on_done: impl Fn(&TenantResult) + Sync + 'a) -> Self {
+        self.on_done = Some(Box::new(on_done));
+        self
+    }
+
+    /// Runs the fleet over `pool`.
+    pub fn run<M>(&self, pool: &Pool<M>) -> Result<FleetReport, Error>
+    where
+        M: ManageConnection,
+        PooledConnection<M>: RunnerConnection,
+    {
+        let on_done = |r: &TenantResult| {
+            if let Some(f) = &self.on_done {
+                f(r)
+            }
+        };
+        migrate_fleet(pool, &self.schemas, &self.migrations, self, &on_done)
+    }
 }
 
-/// Migrates many tenants in parallel over an r2d2 pool.
-///
-/// First one status query finds the tenants with pending migrations; tenants
-/// that are current are not touched (no lock, no transaction). The others are
-/// migrated by `jobs` workers, each tenant under its schema's advisory lock.
-/// A failed tenant does not stop the others unless `fail_fast` is set.
-/// `on_done` is called after each tenant (for progress output).
-///
-/// Any r2d2 pool of diesel connections works: one built with ryx's
-/// `ryx::pool::ConnectionManager` (recommended) or diesel's own manager.
-pub fn migrate_fleet<M>(
+/// The run behind [`FleetRunner::run`].
+fn migrate_fleet<M>(
     pool: &Pool<M>,
     schemas: &[String],
     migrations: &[MigrationFile],
-    options: &FleetOptions,
+    options: &FleetRunner<'_>,
     on_done: &(dyn Fn(&TenantResult) + Sync),
 ) -> Result<FleetReport, Error>
 where

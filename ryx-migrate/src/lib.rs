@@ -1,6 +1,7 @@
-//! Per-schema migrations for [ryx](https://docs.rs/ryx): table metadata emitted
-//! by `ryx_table!`, DDL generation, model- and file-driven runners, and a
-//! `ryx_migrations` history table inside every schema.
+//! Per-schema migrations for [ryx](https://docs.rs/ryx): [`MigrationRunner`]
+//! migrates a schema from your models (`ryx_table!` tables), [`FileRunner`]
+//! from migration folders (diesel's format); both keep a `ryx_migrations`
+//! history table inside every schema.
 //!
 //! Everything is synchronous and takes any diesel connection of a supported
 //! backend (`PgConnection`, `MysqlConnection`, `SqliteConnection`, or an r2d2
@@ -44,16 +45,13 @@
 //! migration and serialises runners with `GET_LOCK`.
 
 #![warn(missing_docs)]
-// Library code returns errors; only tests may unwrap.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod apply;
 mod backend;
 mod checksum;
 #[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 mod ddl;
 mod error;
@@ -75,6 +73,7 @@ pub use crate::metadata::{ColumnState, ColumnType, ForeignKey, RyxTable, TableSt
 pub use crate::models::MigrationRunner;
 pub use crate::report::{Applied, Drift, Planned, Report};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use crate::source::load_source;
 pub use crate::source::{load_dir, MigrationFile};
 

@@ -1,4 +1,13 @@
 //! `fleet::drop_tenant`: drops a ryx tenant and nothing else.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 #[cfg(feature = "postgres")]
 mod postgres {

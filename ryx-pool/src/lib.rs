@@ -11,11 +11,7 @@
 //! - [`EmptySearchPath`]: the same empty `search_path` for diesel's own manager.
 
 #![warn(missing_docs)]
-// Library code returns errors; only tests may unwrap.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod connection;
@@ -27,9 +23,11 @@ mod tracker;
 
 pub use crate::backend::PoolBackend;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use crate::backend::SQLITE_BUSY_TIMEOUT_MS;
 pub use crate::connection::{ManagedConnection, ManagedTransactionManager};
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use crate::empty_search_path::EmptySearchPath;
 #[doc(hidden)]
 pub use crate::error::redact_url;

@@ -2,8 +2,16 @@
 //!
 //! A database that cannot be reached fails the test with a message saying how
 //! to start it: tests never skip silently (under `CI=true` or not).
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
+pub mod dsl;
+pub mod migrations;
 pub mod pg_session;
 pub mod pgbouncer;
 pub mod runners;

@@ -15,7 +15,7 @@ use super::output::{
 use crate::apply::RunnerConnection;
 use crate::error::Error;
 use crate::files::FileRunner;
-use crate::fleet::{self, FleetOptions, FleetReport, Outcome, TenantResult};
+use crate::fleet::{FleetReport, FleetRunner, Outcome, TenantResult};
 use crate::metadata::TableState;
 use crate::models::MigrationRunner;
 use crate::source::{load_dir, MigrationFile};
@@ -90,11 +90,13 @@ where
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(30))
         .build_unchecked(manager);
-    let options = FleetOptions::default()
+    let runner = FleetRunner::new()
+        .migrations(migrations)
+        .schemas(schemas.iter().cloned())
         .jobs(jobs)
         .fail_fast(args.fail_fast)
         .allow_changed(args.allow_changed);
-    fleet_run(&pool, &schemas, &migrations, &options, args.format.format)
+    fleet_run(&pool, runner, schemas.len(), args.format.format)
 }
 
 /// `--dry-run`: per schema, the statements the library's dry run plans.
@@ -165,9 +167,8 @@ fn describe(result: &TenantResult) -> String {
 /// otherwise), then a summary.
 fn fleet_run<M>(
     pool: &Pool<M>,
-    schemas: &[String],
-    migrations: &[MigrationFile],
-    options: &FleetOptions,
+    runner: FleetRunner<'_>,
+    tenants: usize,
     format: Format,
 ) -> Result<u8, Failure>
 where
@@ -176,7 +177,7 @@ where
 {
     let terminal = std::io::stderr().is_terminal() && format == Format::Text;
     let bar = if terminal {
-        let bar = indicatif::ProgressBar::new(schemas.len() as u64);
+        let bar = indicatif::ProgressBar::new(tenants as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tenants {msg}",
         ) {
@@ -197,7 +198,7 @@ where
         None if format == Format::Text => say!("{}", describe(r)),
         None => {}
     };
-    let report = fleet::migrate_fleet(pool, schemas, migrations, options, &on_done)?;
+    let report = runner.on_done(on_done).run(pool)?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

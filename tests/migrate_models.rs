@@ -1,0 +1,190 @@
+//! The model-driven runner (`MigrationRunner`) on real PostgreSQL, SQLite and
+//! MySQL (MariaDB): it creates missing tables, columns and indexes in each
+//! tenant's schema, never drops, and reports drift it does not fix.
+// Tests may unwrap, panic and cast freely, helpers included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
+mod common;
+
+use common::tables::*;
+use ryx::migrate::{DDLGenerator, MigrationBackend, MigrationRunner};
+use ryx::prelude::*;
+
+/// The suite, written once and instantiated per backend below; each backend's
+/// module brings `setup`, `tables`, `Conn` and `KIND` from `common::migrations`.
+macro_rules! migrate_models_suite {
+    () => {
+        use super::*;
+
+        #[test]
+        fn six_tenants_then_scoped_queries() -> Result<(), Box<dyn std::error::Error>> {
+            let (_guard, mut conn, names) = setup();
+            for tenant in &names {
+                let report = MigrationRunner::new()
+                    .model::<ms_authors::table>()
+                    .model::<ms_posts::table>()
+                    .schema(tenant.as_str())
+                    .migrate(&mut conn)?;
+                if KIND.has_schemas() || tenant == &names[0] {
+                    assert!(report.applied.iter().any(|a| a.name == "model:ms_posts:create"), "{report}");
+                } else {
+                    assert!(report.is_noop(), "{report}");
+                }
+                assert!(report.drift.is_empty(), "{report}");
+            }
+            let t2 = names[1].as_str();
+            let ada: i64 = {
+                ryx::insert_into(ms_authors::table.in_schema(t2))
+                    .values(ms_authors::name.eq("ada"))
+                    .execute(&mut conn)?;
+                ms_authors::table.in_schema(t2).select(ms_authors::id).first(&mut conn)?
+            };
+            ryx::insert_into(ms_posts::table.in_schema(t2))
+                .values(&vec![new_post(ada, "a", 100, true, 1), new_post(ada, "b", 1, false, 2)])
+                .execute(&mut conn)?;
+            // the default from #[ryx(default = "0")]
+            ryx::insert_into(ms_posts::table.in_schema(t2))
+                .values((
+                    ms_posts::author_id.eq(ada),
+                    ms_posts::title.eq("defaulted"),
+                    ms_posts::active.eq(true),
+                    ms_posts::created_at.eq(at(3)),
+                ))
+                .execute(&mut conn)?;
+            let active: Vec<Post> = ms_posts::table
+                .in_schema(t2)
+                .filter(ms_posts::active.eq(true))
+                .order(ms_posts::id)
+                .load(&mut conn)?;
+            assert_eq!(active.iter().map(|p| (p.title.as_str(), p.views)).collect::<Vec<_>>(), [("a", 100), ("defaulted", 0)]);
+            let in_t1: i64 = ms_posts::table.in_schema(names[0].as_str()).count().get_result(&mut conn)?;
+            assert_eq!(in_t1, if KIND.has_schemas() { 0 } else { 3 });
+            for tenant in &names {
+                let t = tables(&mut conn, tenant);
+                assert!(t.contains(&"ms_posts".to_owned()) && t.contains(&"ryx_migrations".to_owned()), "{tenant}: {t:?}");
+            }
+            Ok(())
+        }
+
+        #[test]
+        fn missing_columns_are_added_and_drift_is_reported() -> Result<(), Box<dyn std::error::Error>> {
+            let (_guard, mut conn, names) = setup();
+            let s = names[0].as_str();
+            let gen = DDLGenerator::new(KIND).in_schema(s);
+            if let Some(sql) = gen.create_schema(s)? {
+                diesel::sql_query(sql).execute(&mut conn)?;
+            }
+            // an older ms_authors: no `name`, plus a column the model does not have
+            diesel::sql_query(format!(
+                "CREATE TABLE {} (id BIGINT PRIMARY KEY, legacy INTEGER)",
+                KIND.qualify(Some(s), "ms_authors")
+            ))
+            .execute(&mut conn)?;
+            let mut table = ms_authors::table.table_state();
+            // adding a NOT NULL column to a table needs a default
+            table.columns[1].default = Some("'unknown'".into());
+            let report = MigrationRunner::new().table(table).schema(s).migrate(&mut conn)?;
+            assert!(report.applied.iter().any(|a| a.name == "model:ms_authors:add:name"), "{report}");
+            assert!(
+                report.drift.iter().any(|d| matches!(d, ryx::migrate::Drift::ExtraColumn { column, .. } if column == "legacy")),
+                "{report}"
+            );
+            // it never drops: the extra column is still there
+            let cols = <<Conn as diesel::Connection>::Backend as MigrationBackend>::live_columns(&mut conn, s, "ms_authors")?;
+            assert!(cols.iter().any(|c| c.name == "legacy"));
+            assert!(cols.iter().any(|c| c.name == "name"));
+            Ok(())
+        }
+
+        #[test]
+        fn a_table_dropped_by_hand_is_created_again() -> Result<(), Box<dyn std::error::Error>> {
+            let (_guard, mut conn, names) = setup();
+            let s = names[0].as_str();
+            let runner = || MigrationRunner::new().model::<ms_authors::table>().model::<ms_posts::table>().schema(s);
+            runner().migrate(&mut conn)?;
+            diesel::sql_query(DDLGenerator::new(KIND).in_schema(s).drop_table("ms_posts")?).execute(&mut conn)?;
+            let report = runner().migrate(&mut conn)?;
+            assert!(report.applied.iter().any(|a| a.name == "model:ms_posts:create"), "{report}");
+            assert!(tables(&mut conn, s).contains(&"ms_posts".to_owned()));
+            assert!(runner().migrate(&mut conn)?.is_noop());
+            Ok(())
+        }
+    };
+}
+
+mod postgres {
+    use crate::common::migrations::postgres::{setup, tables, Conn, KIND};
+
+    migrate_models_suite!();
+
+    #[test]
+    fn tables_never_land_in_public_and_hostile_names_work() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let mut conn = common::pg_connect();
+        let hostile = format!(r#"t"; DROP TABLE x; --{}"#, common::unique_name(""));
+        let _guard = common::PgSchemas::adopt(hostile.clone());
+        let report = MigrationRunner::new()
+            .model::<ms_authors::table>()
+            .model::<ms_posts::table>()
+            .schema(hostile.as_str())
+            .migrate(&mut conn)?;
+        assert!(!report.applied.is_empty());
+        let public = <diesel::pg::Pg as MigrationBackend>::live_tables(&mut conn, "public")?;
+        assert!(
+            !public
+                .iter()
+                .any(|t| t == "ms_posts" || t == "ryx_migrations"),
+            "{public:?}"
+        );
+        let tables = <diesel::pg::Pg as MigrationBackend>::live_tables(&mut conn, &hostile)?;
+        assert!(tables.contains(&"ms_posts".to_owned()));
+        let indexes =
+            <diesel::pg::Pg as MigrationBackend>::live_indexes(&mut conn, &hostile, "ms_posts")?;
+        assert!(
+            indexes.contains(&"ms_posts_author_id_idx".to_owned()),
+            "{indexes:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn type_drift_is_reported_not_fixed() -> Result<(), Box<dyn std::error::Error>> {
+        let mut conn = common::pg_connect();
+        let schemas = common::PgSchemas::reserve(1);
+        let s = schemas.names[0].as_str();
+        diesel::sql_query(format!("CREATE SCHEMA \"{s}\"")).execute(&mut conn)?;
+        diesel::sql_query(format!(
+            "CREATE TABLE \"{s}\".ms_authors (id BIGINT PRIMARY KEY, name INTEGER)"
+        ))
+        .execute(&mut conn)?;
+        let report = MigrationRunner::new()
+            .model::<ms_authors::table>()
+            .schema(s)
+            .migrate(&mut conn)?;
+        assert!(
+            report.drift.iter().any(|d| matches!(d, ryx::migrate::Drift::TypeMismatch { column, found, .. } if column == "name" && found == "integer")),
+            "{report}"
+        );
+        Ok(())
+    }
+}
+
+mod sqlite {
+    use crate::common::migrations::sqlite::{setup, tables, Conn, KIND};
+
+    migrate_models_suite!();
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use crate::common::migrations::mysql::{setup, tables, Conn, KIND};
+
+    migrate_models_suite!();
+}
