@@ -229,6 +229,36 @@ pub mod pool;
 /// );
 /// # Ok::<(), ryx::migrate::Error>(())
 /// ```
+///
+/// The two runners, on an in-memory SQLite database (on PostgreSQL each schema
+/// is its own tenant with its own history; SQLite has one):
+///
+/// ```
+/// use ryx::migrate::{FileRunner, MigrationFile, MigrationRunner};
+/// use ryx::prelude::*;
+///
+/// ryx::ryx_table! { ms_authors (id) { id -> Int8, name -> Varchar, } }
+///
+/// let mut conn = SqliteConnection::establish(":memory:")?;
+///
+/// // From the models: creates what is missing, records it in `ryx_migrations`.
+/// let models = MigrationRunner::new().model::<ms_authors::table>().schema("tenant1");
+/// assert_eq!(models.clone().migrate(&mut conn)?.applied.len(), 1);
+/// assert!(models.migrate(&mut conn)?.is_noop());
+///
+/// // From migration folders (`load_dir`), here one migration built in code.
+/// let add_bio = MigrationFile {
+///     name: "2024-01-01-000000_add_bio".into(),
+///     up: "ALTER TABLE ms_authors ADD COLUMN bio TEXT".into(),
+///     down: Some("ALTER TABLE ms_authors DROP COLUMN bio".into()),
+///     run_in_transaction: true,
+///     origin: "example".into(),
+/// };
+/// let files = FileRunner::new().migrations(vec![add_bio]).schema("tenant1");
+/// assert_eq!(files.run(&mut conn)?.applied.len(), 1);
+/// assert_eq!(files.rollback(&mut conn, 1)?.reverted.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub mod migrate {
     #[cfg(feature = "sqlite")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

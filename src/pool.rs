@@ -6,6 +6,27 @@
 //! docs for every default, and "Guarantees" in the README for the tests behind
 //! each promise.
 //!
+//! ```
+//! use ryx::pool::{ConnectionManager, Pool};
+//! use ryx::prelude::*;
+//!
+//! ryx::ryx_table! { notes (id) { id -> Int8, title -> Varchar, } }
+//!
+//! // SQLite here; PgConnection and MysqlConnection alike.
+//! let manager = ConnectionManager::<SqliteConnection>::new(":memory:").statement_cache_limit(50);
+//! let pool = Pool::builder().max_size(1).build(manager)?;
+//! let mut conn = pool.get()?; // a diesel connection
+//! diesel::sql_query("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+//!     .execute(&mut conn)?;
+//! ryx::insert_into(notes::table.in_schema("acme"))
+//!     .values(notes::title.eq("hello"))
+//!     .execute(&mut conn)?;
+//! let titles: Vec<String> = notes::table.in_schema("acme").select(notes::title).load(&mut conn)?;
+//! assert_eq!(titles, ["hello"]);
+//! assert!(conn.cached_statements() <= conn.statement_cache_limit());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! **Behind PgBouncer in transaction or statement mode, build the manager with
 //! `.transaction_pooler(true)`**; diesel's own `r2d2::ConnectionManager` is not
 //! safe there (its named prepared statements cross between clients, and
