@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use assert_cmd::Command;
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 
 pub fn pg_url() -> String {
     std::env::var("RYX_TEST_POSTGRES_URL")
@@ -86,8 +86,55 @@ pub struct Schemas(pub Vec<String>);
 
 impl Schemas {
     pub fn new(n: usize) -> Self {
+        sweep_stale();
         Schemas((0..n).map(|_| unique("ryx_cli")).collect())
     }
+}
+
+/// Whether a name made by [`unique`] (`prefix_<pid>_..`) belongs to a process
+/// that is gone: a killed run's leftover.
+fn stale(name: &str, prefix: &str) -> bool {
+    let pid = name
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|pid| pid.parse::<u32>().ok());
+    pid.is_some_and(|pid| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Drops the schemas and databases of test runs that were killed before
+/// their guards ran, once per test process.
+fn sweep_stale() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        #[derive(diesel::QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        let Ok(mut conn) = diesel::PgConnection::establish(&pg_url()) else {
+            return;
+        };
+        let schemas = diesel::sql_query(
+            "SELECT nspname::text AS name FROM pg_catalog.pg_namespace WHERE nspname LIKE 'ryx\\_cli\\_%'",
+        )
+        .load::<Name>(&mut conn)
+        .unwrap_or_default();
+        for Name { name } in schemas {
+            if stale(&name, "ryx_cli_") {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"));
+            }
+        }
+        let databases = diesel::sql_query(
+            "SELECT datname::text AS name FROM pg_catalog.pg_database WHERE datname LIKE 'ryx\\_cli\\_db\\_%'",
+        )
+        .load::<Name>(&mut conn)
+        .unwrap_or_default();
+        for Name { name } in databases {
+            if stale(&name, "ryx_cli_db_") {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""));
+            }
+        }
+    });
 }
 
 impl Drop for Schemas {
@@ -108,6 +155,7 @@ pub struct PgDb {
 
 impl PgDb {
     pub fn new() -> Self {
+        sweep_stale();
         let name = unique("ryx_cli_db");
         let mut admin = diesel::PgConnection::establish(&pg_url()).unwrap();
         admin
