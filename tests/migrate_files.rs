@@ -154,6 +154,54 @@ macro_rules! migrate_files_suite {
         }
 
         #[test]
+        fn dry_run_scripts_hold_the_transaction_and_lock() -> Result<(), Box<dyn std::error::Error>> {
+            let (_guard, mut conn, names) = setup();
+            let s = names[0].as_str();
+            let report = FileRunner::new().migrations_dir(fixtures("basic")).schema(s).dry_run(true).run(&mut conn)?;
+            assert_eq!(report.planned.len(), 3);
+            for p in &report.planned {
+                let script: Vec<&str> = p.script().collect();
+                let parts: Vec<&str> = p.before.iter().chain(&p.sql).chain(&p.after).map(String::as_str).collect();
+                assert_eq!(script, parts);
+                if KIND == ryx::migrate::Backend::PostgreSQL {
+                    assert_eq!(p.before[0], "BEGIN");
+                    assert!(p.before[1].starts_with("SELECT pg_advisory_xact_lock(") && p.before[1].ends_with(')'), "{:?}", p.before);
+                    assert_eq!(p.after, ["COMMIT"]);
+                } else if KIND == ryx::migrate::Backend::SQLite {
+                    assert_eq!(p.before, ["BEGIN IMMEDIATE"]);
+                    assert_eq!(p.after, ["COMMIT"]);
+                } else {
+                    assert!(p.before[0].contains("GET_LOCK(CONCAT('ryx-migrate:', DATABASE()), 600)"), "{:?}", p.before);
+                    assert_eq!(p.before[1], "BEGIN");
+                    assert_eq!(p.after[0], "COMMIT");
+                    assert!(p.after[1].contains("RELEASE_LOCK(CONCAT('ryx-migrate:', DATABASE()))"), "{:?}", p.after);
+                }
+            }
+            // an atomic run sends one transaction around every migration
+            let atomic = FileRunner::new().migrations_dir(fixtures("basic")).schema(s).atomic(true).dry_run(true).run(&mut conn)?;
+            assert_eq!(atomic.planned.len(), 3);
+            assert_eq!(atomic.planned[0].before, report.planned[0].before);
+            assert!(atomic.planned[0].after.is_empty() && atomic.planned[2].before.is_empty());
+            assert!(atomic.planned[1].before.is_empty() && atomic.planned[1].after.is_empty());
+            assert_eq!(atomic.planned[2].after, report.planned[2].after);
+            assert_eq!(atomic.planned[1].sql, report.planned[1].sql);
+            // and so does the model runner
+            let models = MigrationRunner::new()
+                .model::<ms_authors::table>()
+                .model::<ms_posts::table>()
+                .schema(s)
+                .dry_run(true)
+                .migrate(&mut conn)?;
+            let (first, last) = (models.planned.first().unwrap(), models.planned.last().unwrap());
+            assert!(models.planned.len() > 1, "{models:?}");
+            assert_eq!(first.before, report.planned[0].before);
+            assert_eq!(last.after, report.planned[0].after);
+            assert!(first.after.is_empty() && last.before.is_empty());
+            assert!(!tables(&mut conn, s).contains(&"ryx_migrations".to_owned()));
+            Ok(())
+        }
+
+        #[test]
         fn embedded_migrations_run_like_the_folder() -> Result<(), Box<dyn std::error::Error>> {
             use diesel_migrations::{embed_migrations, EmbeddedMigrations};
             const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/fixtures/migrations/basic");
@@ -228,6 +276,20 @@ mod postgres {
             concurrent[0],
             format!("SET search_path TO \"{s}\""),
             "{concurrent:?}"
+        );
+        // a session lock around it, no transaction
+        let (before, after) = (&dry.planned[3].before, &dry.planned[3].after);
+        assert_eq!(
+            before[0],
+            "-- run_in_transaction = false: runs outside a transaction"
+        );
+        assert!(
+            before[1].starts_with("SELECT pg_advisory_lock("),
+            "{before:?}"
+        );
+        assert_eq!(
+            after.as_slice(),
+            [before[1].replace("pg_advisory_lock", "pg_advisory_unlock")]
         );
         let before: SearchPath = diesel::sql_query("SHOW search_path").get_result(&mut conn)?;
         let report = FileRunner::new()

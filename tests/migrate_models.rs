@@ -14,6 +14,7 @@
 mod common;
 
 use common::tables::*;
+use ryx::migrate::fleet::ModelFleetRunner;
 use ryx::migrate::{DDLGenerator, MigrationBackend, MigrationRunner};
 use ryx::prelude::*;
 
@@ -70,6 +71,44 @@ macro_rules! migrate_models_suite {
                 let t = tables(&mut conn, tenant);
                 assert!(t.contains(&"ms_posts".to_owned()) && t.contains(&"ryx_migrations".to_owned()), "{tenant}: {t:?}");
             }
+            Ok(())
+        }
+
+        #[test]
+        fn model_fleet_runs_each_schema_once_and_reports_it() -> Result<(), Box<dyn std::error::Error>> {
+            let (_guard, mut conn, names) = setup();
+            let two = [names[0].clone(), names[1].clone()];
+            let runner = || ModelFleetRunner::new().model::<ms_authors::table>().model::<ms_posts::table>();
+            let seen = std::cell::RefCell::new(Vec::new());
+            let plan = runner()
+                .schemas(two.clone())
+                .dry_run(true)
+                .on_done(|t| seen.borrow_mut().push(t.schema.clone()))
+                .run(&mut conn)?;
+            assert!(plan.is_success() && plan.not_started.is_empty());
+            assert_eq!(seen.borrow().as_slice(), two.as_slice());
+            for t in &plan.tenants {
+                let report = t.outcome.as_ref().unwrap();
+                assert!(report.applied.is_empty() && !report.planned.is_empty(), "{report}");
+            }
+            assert!(!tables(&mut conn, &two[0]).contains(&"ms_posts".to_owned()));
+            // a schema named twice runs once
+            let run = runner().schemas([&two[0], &two[1], &two[0]]).run(&mut conn)?;
+            assert!(run.is_success());
+            assert_eq!(run.tenants.iter().map(|t| t.schema.as_str()).collect::<Vec<_>>(), [two[0].as_str(), two[1].as_str()]);
+            for (i, t) in run.tenants.iter().enumerate() {
+                let report = t.outcome.as_ref().unwrap();
+                // one database is one tenant without schemas: the second finds it done
+                assert_eq!(report.is_noop(), i > 0 && !KIND.has_schemas(), "{report}");
+                assert!(tables(&mut conn, &t.schema).contains(&"ms_posts".to_owned()));
+            }
+            let again = runner().schemas(two.clone()).run(&mut conn)?;
+            assert!(again.tenants.iter().all(|t| t.outcome.as_ref().is_ok_and(|r| r.is_noop())), "{again:?}");
+            // an invalid name stops the run before anything runs
+            let seen_before = seen.borrow().len();
+            let bad = runner().schemas([two[0].as_str(), ""]).on_done(|t| seen.borrow_mut().push(t.schema.clone())).run(&mut conn);
+            assert!(matches!(bad, Err(ryx::migrate::Error::InvalidSchemaName(_))), "{bad:?}");
+            assert_eq!(seen.borrow().len(), seen_before);
             Ok(())
         }
 
@@ -151,6 +190,48 @@ mod postgres {
             indexes.contains(&"ms_posts_author_id_idx".to_owned()),
             "{indexes:?}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn model_fleet_keeps_going_past_a_failure_unless_fail_fast(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let mut conn = common::pg_connect();
+        let schemas = common::PgSchemas::reserve(3);
+        let [broken, b, c] = [0, 1, 2].map(|i| schemas.names[i].clone());
+        // a view where the model wants a table: its index cannot be created
+        diesel::sql_query(format!("CREATE SCHEMA \"{broken}\"")).execute(&mut conn)?;
+        diesel::sql_query(format!(
+            "CREATE VIEW \"{broken}\".ms_posts AS SELECT 1 AS id"
+        ))
+        .execute(&mut conn)?;
+        let runner = || {
+            ModelFleetRunner::new()
+                .model::<ms_authors::table>()
+                .model::<ms_posts::table>()
+        };
+        let fast = runner()
+            .schemas([&broken, &b, &c])
+            .fail_fast(true)
+            .run(&mut conn)?;
+        assert!(!fast.is_success());
+        assert_eq!(fast.tenants.len(), 1);
+        assert_eq!(fast.failed().count(), 1);
+        assert_eq!(fast.not_started, [b.clone(), c.clone()]);
+        assert!(tables(&mut conn, &b).is_empty());
+        let all = runner().schemas([&broken, &b, &c]).run(&mut conn)?;
+        assert!(!all.is_success() && all.not_started.is_empty());
+        assert_eq!(
+            all.failed().map(|t| t.schema.as_str()).collect::<Vec<_>>(),
+            [broken.as_str()]
+        );
+        assert!(matches!(
+            &all.tenants[0].outcome,
+            Err(ryx::migrate::Error::MigrationFailed { .. })
+        ));
+        for s in [&b, &c] {
+            assert!(tables(&mut conn, s).contains(&"ms_posts".to_owned()));
+        }
         Ok(())
     }
 

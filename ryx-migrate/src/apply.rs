@@ -183,8 +183,57 @@ pub(crate) fn pending<'s>(
     Ok(out)
 }
 
-/// The statements a step sends, as a dry run shows them.
+/// The statements a step sends on its own, as a dry run shows them: its
+/// statements inside the transaction and lock [`MigrationBackend::locked`]
+/// sends around them.
 pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planned {
+    let (mut before, after) = DB::locked_script(schema, step.run_in_transaction);
+    if !step.run_in_transaction {
+        before.insert(
+            0,
+            "-- run_in_transaction = false: runs outside a transaction".to_owned(),
+        );
+    }
+    Planned {
+        before,
+        after,
+        ..statements::<DB>(schema, step)
+    }
+}
+
+/// The steps of a run, as a dry run shows them: each in its own locked
+/// transaction, or, with `one_transaction` (the model runner, an atomic file
+/// run), all in one, opened by the first step's `before` and ended by the
+/// last one's `after`. An atomic run with a `run_in_transaction = false`
+/// step (which the run refuses) is shown step by step.
+pub(crate) fn planned_run<'s, DB: MigrationBackend>(
+    schema: &str,
+    steps: impl IntoIterator<Item = &'s Step>,
+    one_transaction: bool,
+) -> Vec<Planned> {
+    let steps: Vec<&Step> = steps.into_iter().collect();
+    if !one_transaction || steps.iter().any(|s| !s.run_in_transaction) {
+        return steps
+            .into_iter()
+            .map(|s| planned::<DB>(schema, s))
+            .collect();
+    }
+    let mut out: Vec<Planned> = steps
+        .into_iter()
+        .map(|s| statements::<DB>(schema, s))
+        .collect();
+    let (before, after) = DB::locked_script(schema, true);
+    if let Some(first) = out.first_mut() {
+        first.before = before;
+    }
+    if let Some(last) = out.last_mut() {
+        last.after = after;
+    }
+    out
+}
+
+/// A step's own statements, scoped to `schema`, without transaction or lock.
+fn statements<DB: MigrationBackend>(schema: &str, step: &Step) -> Planned {
     let mut sql = Vec::with_capacity(step.up.len() + 2);
     let scoped = step.scoped && DB::KIND.has_schemas();
     let schema = DB::KIND.quote(schema);
@@ -200,6 +249,8 @@ pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planne
     Planned {
         name: step.name.clone(),
         sql,
+        before: Vec::new(),
+        after: Vec::new(),
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) fn migration_checksum(up: &str, down: Option<&str>) -> String {
 /// The `pg_advisory_xact_lock` key of a schema: the first 8 bytes of
 /// SHA-256("ryx-migrate:" + schema), so unrelated applications' integer locks
 /// are unlikely to collide and the key is stable across versions and machines.
-#[cfg_attr(not(any(feature = "postgres", feature = "cli")), allow(dead_code))]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn advisory_lock_key(schema: &str) -> i64 {
     let digest = Sha256::digest(format!("ryx-migrate:{schema}").as_bytes());
     let mut first = [0u8; 8];

@@ -186,10 +186,7 @@ impl FileRunner {
         if self.dry_run {
             let rows = apply::history(conn, schema)?;
             let todo = apply::pending(schema, &steps, &rows, opts, &mut report)?;
-            report.planned = todo
-                .into_iter()
-                .map(|s| apply::planned::<C::DB>(schema, s))
-                .collect();
+            report.planned = apply::planned_run::<C::DB>(schema, todo, self.atomic);
             return Ok(report);
         }
         apply::apply(conn, schema, &steps, opts, &mut report)?;

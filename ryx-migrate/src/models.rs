@@ -95,10 +95,8 @@ impl MigrationRunner {
         if self.dry_run {
             let (steps, drift) = plan::<C>(conn, schema, &self.tables)?;
             report.drift = drift;
-            report.planned = steps
-                .iter()
-                .map(|s| apply::planned::<C::DB>(schema, s))
-                .collect();
+            // one locked transaction for every step, as `migrate` runs them
+            report.planned = apply::planned_run::<C::DB>(schema, &steps, true);
             return Ok(report);
         }
         apply::refuse_open_transaction(conn, schema, None)?;

@@ -104,12 +104,44 @@ impl fmt::Display for Drift {
 }
 
 /// A migration a dry run would apply, with its exact SQL.
+///
+/// [`sql`](Self::sql) is the migration's own part; [`before`](Self::before)
+/// and [`after`](Self::after) are the transaction and the schema's migration
+/// lock the run sends around it, per backend. When a run sends several
+/// migrations in one transaction (the model runner, `FileRunner::atomic`),
+/// the first one's `before` opens it and the last one's `after` ends it, so
+/// the [`script`](Self::script)s of a report's planned migrations, in order,
+/// are what the run sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Planned {
     /// The migration's name.
     pub name: String,
-    /// The statements, in order, as they would be sent.
+    /// The migration's statements, in order, as they would be sent (with the
+    /// `search_path` setting that scopes them on PostgreSQL).
     pub sql: Vec<String>,
+    /// Sent before [`sql`](Self::sql): `BEGIN` and the schema's lock
+    /// (PostgreSQL `pg_advisory_xact_lock`, or `pg_advisory_lock` for a
+    /// `run_in_transaction = false` migration; SQLite `BEGIN IMMEDIATE`; MySQL
+    /// `GET_LOCK` then `BEGIN`), with a `--` note for a migration that runs
+    /// outside a transaction.
+    pub before: Vec<String>,
+    /// Sent after [`sql`](Self::sql): `COMMIT`, and the release of a session
+    /// lock (PostgreSQL `pg_advisory_unlock`, MySQL `RELEASE_LOCK`).
+    pub after: Vec<String>,
+}
+
+impl Planned {
+    /// The whole script the run sends for this migration: [`before`](Self::before),
+    /// [`sql`](Self::sql), [`after`](Self::after). What `ryx sqlmigrate` and
+    /// `ryx migrate --dry-run` print (each statement `;`-terminated).
+    pub fn script(&self) -> impl Iterator<Item = &str> {
+        self.before
+            .iter()
+            .chain(&self.sql)
+            .chain(&self.after)
+            .map(String::as_str)
+    }
 }
 
 /// What a run did to one schema.

@@ -71,6 +71,25 @@ fn sqlite_ignores_schema_with_a_note() {
         2,
         "no schemas",
     );
+    // the script a run sends on SQLite: `BEGIN IMMEDIATE` .. `COMMIT`
+    let (stdout, _) = expect(
+        &ryx(&[
+            "--url",
+            &url,
+            "sqlmigrate",
+            "2024-01-03-000000",
+            "--schema",
+            "tenant1",
+            "--dir",
+            dir,
+        ]),
+        0,
+    );
+    assert!(
+        stdout.contains("BEGIN IMMEDIATE;\nALTER TABLE ms_posts ADD COLUMN slug")
+            && stdout.ends_with("COMMIT;\n"),
+        "{stdout}"
+    );
     let _ = std::fs::remove_file(&path);
 }
 

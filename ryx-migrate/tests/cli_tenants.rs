@@ -55,6 +55,11 @@ fn tenants_create_list_drop_and_sqlmigrate() {
         "{stdout}"
     );
     assert!(stdout.contains("CREATE TABLE ms_authors"), "{stdout}");
+    // the same script `sqlmigrate` prints: transaction and lock included
+    assert!(
+        stdout.contains("BEGIN;\nSELECT pg_advisory_xact_lock(") && stdout.contains("COMMIT;"),
+        "{stdout}"
+    );
     let (stdout, _) = expect(
         &ryx(&[
             "sqlmigrate",

@@ -92,6 +92,17 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     where
         C: Connection<Backend = Self> + LoadConnection;
 
+    /// What [`locked`](Self::locked) sends around its work, as statements for
+    /// a dry run's script: `(before, after)`. PostgreSQL: `BEGIN` and
+    /// `pg_advisory_xact_lock(key)` .. `COMMIT`, or `pg_advisory_lock(key)` ..
+    /// `pg_advisory_unlock(key)` without a transaction; SQLite:
+    /// `BEGIN IMMEDIATE` .. `COMMIT`, or nothing; MySQL: `GET_LOCK` .. `RELEASE_LOCK`
+    /// around `BEGIN` .. `COMMIT` (or around nothing). The transaction is
+    /// shown as the top-level one a run opens on a connection with no
+    /// transaction of its own.
+    #[doc(hidden)]
+    fn locked_script(schema: &str, transactional: bool) -> (Vec<String>, Vec<String>);
+
     /// Makes unqualified names in the current transaction resolve in `schema`
     /// (PostgreSQL: `set_config('search_path', .., true)`, i.e. `SET LOCAL`);
     /// nothing on backends without schemas.

@@ -12,6 +12,13 @@ use super::kind::Backend;
 use super::migration_backend::sealed::Sealed;
 use super::migration_backend::{unlock_failed, MigrationBackend, TxError};
 
+/// Takes the database's migration lock (waiting up to 600 s): 1 when taken.
+const GET_LOCK: &str =
+    "SELECT CAST(GET_LOCK(CONCAT('ryx-migrate:', DATABASE()), 600) AS SIGNED) AS got";
+
+/// Releases what [`GET_LOCK`] took.
+const RELEASE_LOCK: &str = "DO RELEASE_LOCK(CONCAT('ryx-migrate:', DATABASE()))";
+
 impl Sealed for diesel::mysql::Mysql {}
 
 impl MigrationBackend for diesel::mysql::Mysql {
@@ -72,10 +79,7 @@ impl MigrationBackend for diesel::mysql::Mysql {
             #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
             got: Option<i64>,
         }
-        let got: Got = diesel::sql_query(
-            "SELECT CAST(GET_LOCK(CONCAT('ryx-migrate:', DATABASE()), 600) AS SIGNED) AS got",
-        )
-        .get_result(conn)?;
+        let got: Got = diesel::sql_query(GET_LOCK).get_result(conn)?;
         if got.got != Some(1) {
             return Err(TxError::Db(diesel::result::Error::QueryBuilderError(
                 "timed out after 600 s waiting for another ryx runner's migration lock".into(),
@@ -86,11 +90,21 @@ impl MigrationBackend for diesel::mysql::Mysql {
         } else {
             f(conn)
         };
-        let released =
-            diesel::sql_query("DO RELEASE_LOCK(CONCAT('ryx-migrate:', DATABASE()))").execute(conn);
+        let released = diesel::sql_query(RELEASE_LOCK).execute(conn);
         let value = result?;
         released.map_err(|e| unlock_failed(schema, e))?;
         Ok(value)
+    }
+
+    fn locked_script(_schema: &str, transactional: bool) -> (Vec<String>, Vec<String>) {
+        if transactional {
+            (
+                vec![GET_LOCK.to_owned(), "BEGIN".to_owned()],
+                vec!["COMMIT".to_owned(), RELEASE_LOCK.to_owned()],
+            )
+        } else {
+            (vec![GET_LOCK.to_owned()], vec![RELEASE_LOCK.to_owned()])
+        }
     }
 
     fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>

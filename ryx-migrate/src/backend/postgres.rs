@@ -107,6 +107,25 @@ impl MigrationBackend for diesel::pg::Pg {
         }
     }
 
+    fn locked_script(schema: &str, transactional: bool) -> (Vec<String>, Vec<String>) {
+        // As `locked` sends them, the key inlined (it is bound there).
+        let key = crate::checksum::advisory_lock_key(schema);
+        if transactional {
+            (
+                vec![
+                    "BEGIN".to_owned(),
+                    format!("SELECT pg_advisory_xact_lock({key})"),
+                ],
+                vec!["COMMIT".to_owned()],
+            )
+        } else {
+            (
+                vec![format!("SELECT pg_advisory_lock({key})")],
+                vec![format!("SELECT pg_advisory_unlock({key})")],
+            )
+        }
+    }
+
     fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
     where
         C: Connection<Backend = Self> + LoadConnection,

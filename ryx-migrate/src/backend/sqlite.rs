@@ -12,6 +12,9 @@ use super::kind::Backend;
 use super::migration_backend::sealed::Sealed;
 use super::migration_backend::{MigrationBackend, TxError};
 
+/// Opens the transaction of a locked step, taking the write lock up front.
+const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
+
 impl Sealed for diesel::sqlite::Sqlite {}
 
 impl MigrationBackend for diesel::sqlite::Sqlite {
@@ -73,7 +76,7 @@ impl MigrationBackend for diesel::sqlite::Sqlite {
         }
         // IMMEDIATE takes the write lock up front, so two runners cannot both
         // read the history and then both try to write.
-        conn.batch_execute("BEGIN IMMEDIATE")?;
+        conn.batch_execute(BEGIN_IMMEDIATE)?;
         match f(conn) {
             Ok(value) => match conn.batch_execute("COMMIT") {
                 Ok(()) => Ok(value),
@@ -86,6 +89,14 @@ impl MigrationBackend for diesel::sqlite::Sqlite {
                 let _ = conn.batch_execute("ROLLBACK");
                 Err(e)
             }
+        }
+    }
+
+    fn locked_script(_schema: &str, transactional: bool) -> (Vec<String>, Vec<String>) {
+        if transactional {
+            (vec![BEGIN_IMMEDIATE.to_owned()], vec!["COMMIT".to_owned()])
+        } else {
+            (Vec::new(), Vec::new())
         }
     }
 

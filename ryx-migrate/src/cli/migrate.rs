@@ -15,9 +15,10 @@ use super::output::{
 use crate::apply::RunnerConnection;
 use crate::error::Error;
 use crate::files::FileRunner;
-use crate::fleet::{FleetReport, FleetRunner, Outcome, TenantResult};
+use crate::fleet::{
+    FleetReport, FleetRunner, ModelFleetRunner, ModelResult, Outcome, TenantResult,
+};
 use crate::metadata::TableState;
-use crate::models::MigrationRunner;
 use crate::source::{load_dir, MigrationFile};
 
 /// The most connections `--jobs` opens at once.
@@ -260,10 +261,8 @@ fn summary_json(report: &FleetReport) -> serde_json::Value {
     })
 }
 
-/// `--from-models`: the model runner, one schema after the other over `conn`.
-///
-/// There is no fleet function for models in the library yet, so the loop is
-/// here: each schema's report (or failure) as it goes, `--fail-fast` stopping
+/// `--from-models`: the library's [`ModelFleetRunner`] over `conn`, each
+/// schema's report (or failure) printed as it is done, `--fail-fast` stopping
 /// at the first failure.
 fn from_models<C: RunnerConnection>(
     conn: &mut C,
@@ -272,16 +271,12 @@ fn from_models<C: RunnerConnection>(
     args: &MigrateArgs,
 ) -> Result<u8, Failure> {
     let format = args.format.format;
-    let mut failed = 0;
-    let mut json = Vec::new();
-    for schema in schemas {
-        let runner = models.iter().fold(
-            MigrationRunner::new()
-                .schema(schema.clone())
-                .dry_run(args.dry_run),
-            |runner, table| runner.table(table.clone()),
-        );
-        match runner.migrate(conn) {
+    let report = ModelFleetRunner::new()
+        .tables(models.iter().cloned())
+        .schemas(schemas.iter().cloned())
+        .dry_run(args.dry_run)
+        .fail_fast(args.fail_fast)
+        .on_done(|done: &ModelResult| match &done.outcome {
             Ok(report) => {
                 if format == Format::Text {
                     say_raw!("{report}");
@@ -289,25 +284,29 @@ fn from_models<C: RunnerConnection>(
                         print_planned(p);
                     }
                 }
-                json.push(serde_json::json!({
-                    "schema": schema,
+            }
+            Err(e) => esay!("{}: FAILED: {}", done.schema, chain(e)),
+        })
+        .run(conn)?;
+    if format == Format::Json {
+        let json: Vec<serde_json::Value> = report
+            .tenants
+            .iter()
+            .map(|t| match &t.outcome {
+                Ok(report) => serde_json::json!({
+                    "schema": t.schema,
                     "applied": report.applied.iter().map(|a| &a.name).collect::<Vec<_>>(),
                     "planned": report.planned.iter().map(|p| serde_json::json!({"name": p.name, "sql": p.sql})).collect::<Vec<_>>(),
                     "drift": report.drift.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                }));
-            }
-            Err(e) => {
-                failed += 1;
-                esay!("{schema}: FAILED: {}", chain(&e));
-                json.push(serde_json::json!({ "schema": schema, "error": chain(&e) }));
-                if args.fail_fast {
-                    break;
-                }
-            }
-        }
-    }
-    if format == Format::Json {
+                }),
+                Err(e) => serde_json::json!({ "schema": t.schema, "error": chain(e) }),
+            })
+            .collect();
         say!("{}", serde_json::Value::Array(json));
     }
-    Ok(if failed > 0 { TENANT_FAILED } else { SUCCESS })
+    Ok(if report.is_success() {
+        SUCCESS
+    } else {
+        TENANT_FAILED
+    })
 }

@@ -130,9 +130,10 @@ pub(super) fn script_statement(sql: &str) -> String {
     }
 }
 
-/// Prints the statements the library planned for a migration, as a script.
+/// Prints what the library planned for a migration, transaction and lock
+/// included ([`Planned::script`]), as a script.
 pub(super) fn print_planned(planned: &Planned) {
-    for sql in &planned.sql {
+    for sql in planned.script() {
         say!("{}", script_statement(sql));
     }
 }

@@ -2,9 +2,8 @@
 //! connection when `--backend` is given.
 //!
 //! The statements are the library's own plan (what `FileRunner`'s dry run
-//! returns, printed as `migrate --dry-run` prints it); around them, this
-//! command shows the transaction and PostgreSQL's advisory lock, which the
-//! plan does not list.
+//! returns, transaction and lock included, printed as `migrate --dry-run`
+//! prints it).
 
 use clap::Args;
 
@@ -13,7 +12,6 @@ use super::output::{invalid_schema, note_no_schemas, print_planned, say, Failure
 use super::url::{backend_parser, not_built, parse_url};
 use crate::apply::{self, Step};
 use crate::backend::Backend;
-use crate::checksum::advisory_lock_key;
 use crate::report::Planned;
 use crate::source::{load_dir, MigrationFile};
 
@@ -44,25 +42,8 @@ pub(super) fn run(args: &SqlArgs, url: Option<&str>) -> Result<u8, Failure> {
     if !backend.has_schemas() {
         note_no_schemas(backend);
     }
-    let lock_key = (backend == Backend::PostgreSQL).then(|| advisory_lock_key(&args.schema));
     say!("-- {} on {backend}", found.name);
-    if found.run_in_transaction {
-        say!("BEGIN;");
-        if let Some(key) = lock_key {
-            say!("SELECT pg_advisory_xact_lock({key});");
-        }
-    } else {
-        say!("-- run_in_transaction = false: runs outside a transaction");
-        if let Some(key) = lock_key {
-            say!("SELECT pg_advisory_lock({key});");
-        }
-    }
     print_planned(&planned);
-    if found.run_in_transaction {
-        say!("COMMIT;");
-    } else if let Some(key) = lock_key {
-        say!("SELECT pg_advisory_unlock({key});");
-    }
     Ok(SUCCESS)
 }
 
@@ -86,7 +67,8 @@ fn find<'m>(migrations: &'m [MigrationFile], args: &SqlArgs) -> Result<&'m Migra
         })
 }
 
-/// The statements the library sends for `migration` in `schema` on `backend`.
+/// The statements the library sends for `migration` in `schema` on
+/// `backend`, run on its own: transaction and lock included.
 fn plan(backend: Backend, schema: &str, migration: &MigrationFile) -> Result<Planned, Failure> {
     let step = Step::from(migration);
     match backend {

@@ -1,0 +1,206 @@
+//! Whole-fleet operations: every tenant's status in one round trip,
+//! parallel migration over a connection pool that keeps going past a failed
+//! tenant ([`FleetRunner`]), and the models applied to many schemas
+//! ([`ModelFleetRunner`]).
+
+use std::collections::BTreeMap;
+
+use crate::apply::{db_error, fleet_error, RunnerConnection};
+use crate::backend::MigrationBackend;
+use crate::error::Error;
+use crate::source::MigrationFile;
+
+mod models;
+mod runner;
+
+pub use self::models::{ModelFleetReport, ModelFleetRunner, ModelResult};
+pub use self::runner::{FleetReport, FleetRunner, Outcome, TenantResult};
+
+/// The label of the one "tenant" of SQLite and MySQL, which have no schemas.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// One tenant's migrations.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantStatus {
+    /// The schema.
+    pub schema: String,
+    /// Whether it has a history table (is a ryx tenant yet).
+    pub exists: bool,
+    /// Applied migrations of the source, in order.
+    pub applied: Vec<String>,
+    /// Migrations of the source not yet applied, in order.
+    pub pending: Vec<String>,
+    /// History rows the source does not know (applied elsewhere, or model steps).
+    pub unknown: Vec<String>,
+    /// Applied migrations whose text changed since (a run refuses them unless
+    /// edits are allowed).
+    pub changed: Vec<String>,
+}
+
+impl TenantStatus {
+    /// Whether a run would do nothing: nothing pending and (unless edits are
+    /// allowed) nothing changed since it was applied.
+    pub fn is_current(&self, allow_changed: bool) -> bool {
+        self.pending.is_empty() && (allow_changed || self.changed.is_empty())
+    }
+}
+
+/// The schemas holding a `ryx_migrations` table: ryx's tenants. On SQLite and
+/// MySQL, [`DEFAULT_TENANT`] if the database has a history table.
+pub fn tenants<C: RunnerConnection>(conn: &mut C) -> Result<Vec<String>, Error> {
+    C::DB::prepare(conn).map_err(fleet_error("prepare the connection"))?;
+    match C::DB::tenant_schemas(conn, None).map_err(fleet_error("list the tenant schemas"))? {
+        Some(schemas) => Ok(schemas),
+        None => Ok(histories(conn, None)?.into_keys().collect()),
+    }
+}
+
+/// Drops the tenant `schema` and everything in it: `DROP SCHEMA IF EXISTS ..
+/// CASCADE`, the name quoted by [`Backend::quote`](crate::Backend::quote)
+/// through [`DDLGenerator::drop_schema`](crate::DDLGenerator::drop_schema).
+///
+/// Only a ryx tenant is dropped. Returns `Ok(false)`, having changed nothing,
+/// when `schema` holds no `ryx_migrations` table, when it is `public`, and on
+/// SQLite and MySQL, which have no schemas to drop. An invalid name (empty,
+/// over 63 bytes, `pg_`-prefixed) is [`Error::InvalidSchemaName`].
+///
+/// ```no_run
+/// # fn f(conn: &mut diesel::PgConnection) -> Result<(), ryx_migrate::Error> {
+/// if !ryx_migrate::fleet::drop_tenant(conn, "acme")? {
+///     eprintln!("acme is not a ryx tenant: nothing dropped");
+/// }
+/// # Ok(()) }
+/// ```
+pub fn drop_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<bool, Error> {
+    let name = ryx_dsl::SchemaName::new_for_create(schema)?;
+    let Some(sql) = crate::ddl::DDLGenerator::new(C::DB::KIND).drop_schema(name.as_str())? else {
+        return Ok(false);
+    };
+    if name.as_str() == "public" {
+        return Ok(false);
+    }
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    let only = [schema.to_owned()];
+    let found = C::DB::tenant_schemas(conn, Some(&only))
+        .map_err(db_error(schema, "look for its ryx_migrations table"))?;
+    if !found.is_some_and(|tenants| tenants.iter().any(|t| t == schema)) {
+        return Ok(false);
+    }
+    conn.batch_execute(&sql)
+        .map_err(db_error(schema, "drop the tenant"))?;
+    Ok(true)
+}
+
+/// History names per tenant, for `only` (or every tenant). On PostgreSQL two
+/// queries whatever the number of tenants: the catalog, then one `UNION ALL`
+/// over the history tables (in chunks of 500).
+fn histories<C: RunnerConnection>(
+    conn: &mut C,
+    only: Option<&[String]>,
+) -> Result<BTreeMap<String, Vec<(String, String)>>, Error> {
+    C::DB::prepare(conn).map_err(fleet_error("prepare the connection"))?;
+    let mut out = BTreeMap::new();
+    match C::DB::tenant_schemas(conn, only).map_err(fleet_error("list the tenant schemas"))? {
+        Some(mut schemas) => {
+            // A tenant dropped between the two queries fails the second one:
+            // list again and retry once.
+            let rows = match C::DB::history_names(conn, &schemas) {
+                Ok(rows) => rows,
+                Err(_) => {
+                    schemas = C::DB::tenant_schemas(conn, only)
+                        .map_err(fleet_error("list the tenant schemas"))?
+                        .unwrap_or_default();
+                    C::DB::history_names(conn, &schemas)
+                        .map_err(fleet_error("read the migration histories"))?
+                }
+            };
+            for s in &schemas {
+                out.insert(s.clone(), Vec::new());
+            }
+            for (schema, name, checksum) in rows {
+                if let Some(list) = out.get_mut(&schema) {
+                    list.push((name, checksum));
+                }
+            }
+        }
+        None => {
+            let tables = C::DB::live_tables(conn, DEFAULT_TENANT)
+                .map_err(db_error(DEFAULT_TENANT, "list the tables"))?;
+            if tables.iter().any(|t| t == crate::HISTORY_TABLE) {
+                let names: Vec<(String, String)> = C::DB::read_history(conn, DEFAULT_TENANT)
+                    .map_err(db_error(DEFAULT_TENANT, "read the migration history"))?
+                    .into_iter()
+                    .map(|r| (r.name, r.checksum))
+                    .collect();
+                match only {
+                    Some(list) => {
+                        for s in list {
+                            out.insert(s.clone(), names.clone());
+                        }
+                    }
+                    None => {
+                        out.insert(DEFAULT_TENANT.to_owned(), names);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The status of `schemas` (or of every tenant) against `migrations`.
+pub fn status<C: RunnerConnection>(
+    conn: &mut C,
+    schemas: Option<&[String]>,
+    migrations: &[MigrationFile],
+) -> Result<Vec<TenantStatus>, Error> {
+    if let Some(list) = schemas {
+        for s in list {
+            ryx_dsl::SchemaName::new(s)?;
+        }
+    }
+    let found = histories(conn, schemas)?;
+    // once, not once per tenant
+    let checksums: Vec<String> = migrations.iter().map(MigrationFile::checksum).collect();
+    let names: Vec<String> = match schemas {
+        Some(list) => list.to_vec(),
+        None => found.keys().cloned().collect(),
+    };
+    Ok(names
+        .into_iter()
+        .map(|schema| {
+            let history = found.get(&schema);
+            let recorded = |name: &str| {
+                history.and_then(|h| h.iter().find(|(n, _)| n == name).map(|(_, c)| c.as_str()))
+            };
+            TenantStatus {
+                exists: history.is_some(),
+                applied: migrations
+                    .iter()
+                    .filter(|m| recorded(&m.name).is_some())
+                    .map(|m| m.name.clone())
+                    .collect(),
+                pending: migrations
+                    .iter()
+                    .filter(|m| recorded(&m.name).is_none())
+                    .map(|m| m.name.clone())
+                    .collect(),
+                changed: migrations
+                    .iter()
+                    .zip(&checksums)
+                    .filter(|(m, sum)| recorded(&m.name).is_some_and(|c| c != sum.as_str()))
+                    .map(|(m, _)| m.name.clone())
+                    .collect(),
+                unknown: history
+                    .map(|h| {
+                        h.iter()
+                            .filter(|(n, _)| !migrations.iter().any(|m| &m.name == n))
+                            .map(|(n, _)| n.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                schema,
+            }
+        })
+        .collect())
+}
