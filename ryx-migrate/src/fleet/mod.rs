@@ -16,6 +16,20 @@ mod runner;
 pub use self::models::{ModelFleetReport, ModelFleetRunner, ModelResult};
 pub use self::runner::{FleetReport, FleetRunner, Outcome, TenantResult};
 
+/// `schemas` in order without repeats, once every name is valid for a
+/// tenant; the first invalid name is the error and nothing runs.
+fn checked_schemas(schemas: &[String]) -> Result<Vec<String>, Error> {
+    for s in schemas {
+        ryx_dsl::SchemaName::new_for_create(s)?;
+    }
+    let mut seen = std::collections::HashSet::new();
+    Ok(schemas
+        .iter()
+        .filter(|s| seen.insert(*s))
+        .cloned()
+        .collect())
+}
+
 /// The label of the one "tenant" of SQLite and MySQL, which have no schemas.
 pub const DEFAULT_TENANT: &str = "default";
 

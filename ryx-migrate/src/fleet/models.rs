@@ -147,11 +147,8 @@ impl<'a> ModelFleetRunner<'a> {
     /// reported in its [`ModelResult`].
     pub fn run<C: RunnerConnection>(&self, conn: &mut C) -> Result<ModelFleetReport, Error> {
         let started = Instant::now();
-        for s in &self.schemas {
-            ryx_dsl::SchemaName::new_for_create(s)?;
-        }
-        let mut seen = std::collections::HashSet::new();
-        let mut schemas = self.schemas.iter().filter(|s| seen.insert(*s));
+        let schemas = super::checked_schemas(&self.schemas)?;
+        let mut schemas = schemas.iter();
         let runner = self
             .tables
             .iter()

@@ -223,15 +223,7 @@ where
     PooledConnection<M>: RunnerConnection,
 {
     let started = Instant::now();
-    for s in schemas {
-        ryx_dsl::SchemaName::new_for_create(s)?;
-    }
-    let mut seen = std::collections::HashSet::new();
-    let schemas: Vec<String> = schemas
-        .iter()
-        .filter(|s| seen.insert(*s))
-        .cloned()
-        .collect();
+    let schemas = super::checked_schemas(schemas)?;
     let schemas = schemas.as_slice();
     let statuses = {
         let mut conn = pool.get().map_err(Error::Pool)?;
