@@ -187,7 +187,7 @@ mod postgres {
         let indexes =
             <diesel::pg::Pg as MigrationBackend>::live_indexes(&mut conn, &hostile, "ms_posts")?;
         assert!(
-            indexes.contains(&"ms_posts_author_id_idx".to_owned()),
+            indexes.contains(&"ms_posts_author_id_aaf716c9df_idx".to_owned()),
             "{indexes:?}"
         );
         Ok(())

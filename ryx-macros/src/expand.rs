@@ -6,7 +6,7 @@
 //! per column, the way diesel's `table!` generates it for `Only<table>`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use crate::ast::TableDecl;
 use crate::valid::{self, Table};
@@ -60,6 +60,22 @@ fn expand(table: &Table) -> TokenStream {
         })
         .collect();
     let auto_increment = !table.attrs.no_auto_increment;
+    let single_key_checks = table.columns.iter().filter_map(|col| {
+        let (t, c) = col.attrs.references.as_ref()?;
+        if c.is_some() {
+            return None;
+        }
+        let message = format!(
+            "`references = {t}` needs `{t}` to have a one-column primary key; \
+             name the referenced column: `references = {t}(column)`"
+        );
+        Some(quote_spanned! {t.span()=>
+            const _: () = ::core::assert!(
+                <#t::table as #ryx::RyxTable>::PRIMARY_KEY.len() == 1,
+                #message
+            );
+        })
+    });
     let column_states = table.columns.iter().map(|col| {
         let col_sql = &col.sql_name;
         let variant = &col.column_type;
@@ -79,13 +95,16 @@ fn expand(table: &Table) -> TokenStream {
             Some(n) => quote!(::core::option::Option::Some(#n)),
             None => quote!(::core::option::Option::None),
         };
+        // The referenced table is declared elsewhere: its SQL names come from
+        // its own metadata (`RyxTable`) and diesel's `Column::NAME`.
         let references = match &col.attrs.references {
             Some((t, c)) => {
-                let t = t.to_string();
-                let c = c
-                    .as_ref()
-                    .map_or_else(|| "id".to_owned(), ToString::to_string);
-                quote!(::core::option::Option::Some((#t, #c)))
+                let referenced = quote!(<#t::table as #ryx::RyxTable>);
+                let column = match c {
+                    Some(c) => quote!(<#t::#c as #diesel::Column>::NAME),
+                    None => quote!(#referenced::PRIMARY_KEY[0]),
+                };
+                quote!(::core::option::Option::Some((#referenced::SQL_NAME, #column)))
             }
             None => quote!(::core::option::Option::None),
         };
@@ -125,12 +144,17 @@ fn expand(table: &Table) -> TokenStream {
 
             #(#column_glue)*
 
+            #(#single_key_checks)*
+
             impl #ryx::RyxTable for #name::table {
+                const SQL_NAME: &'static str = #sql_name;
+                const PRIMARY_KEY: &'static [&'static str] = &[#(#pk_names),*];
+
                 fn table_state(&self) -> #ryx::TableState {
                     #ryx::TableState::__new(
-                        #sql_name,
+                        <Self as #ryx::RyxTable>::SQL_NAME,
                         ::std::vec![#(#column_states),*],
-                        &[#(#pk_names),*],
+                        <Self as #ryx::RyxTable>::PRIMARY_KEY,
                         #auto_increment,
                     )
                 }

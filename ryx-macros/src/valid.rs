@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use syn::ext::IdentExt;
 use syn::{GenericArgument, Ident, PathArguments, TypePath};
 
 use crate::ast::TableDecl;
@@ -77,7 +78,8 @@ pub(crate) fn validate(decl: TableDecl) -> syn::Result<Table> {
         .sql_name
         .as_ref()
         .map(syn::LitStr::value)
-        .unwrap_or_else(|| decl.name.to_string());
+        // diesel's SQL name of `r#type` is `type`
+        .unwrap_or_else(|| decl.name.unraw().to_string());
 
     if decl.columns.is_empty() {
         return Err(syn::Error::new_spanned(
@@ -129,7 +131,7 @@ pub(crate) fn validate(decl: TableDecl) -> syn::Result<Table> {
             .sql_name
             .as_ref()
             .map(syn::LitStr::value)
-            .unwrap_or_else(|| col.name.to_string());
+            .unwrap_or_else(|| col.name.unraw().to_string());
         columns.push(Column {
             name: col.name.clone(),
             sql_name,
@@ -339,6 +341,14 @@ mod tests {
         // the diesel attributes stay for diesel's table!, the ryx one is removed
         assert_eq!(a.attrs.passthrough.len(), 1);
         assert_eq!(t.columns[2].attrs.passthrough.len(), 1);
+        Ok(())
+    }
+    #[test]
+    fn raw_identifiers_keep_their_rust_name_and_lose_r_hash_in_sql() -> syn::Result<()> {
+        let t = check("r#struct { id -> Int4, r#type -> Text }")?;
+        assert_eq!(t.sql_name, "struct");
+        assert_eq!(t.columns[1].sql_name, "type");
+        assert_eq!(t.columns[1].name.to_string(), "r#type");
         Ok(())
     }
 }

@@ -89,7 +89,7 @@ fn check_checksum(
     row: &HistoryRow,
     allow_changed: bool,
 ) -> Result<(), Error> {
-    if !allow_changed && row.checksum != step.checksum {
+    if !allow_changed && !checksum_matches(step, &row.checksum) {
         return Err(Error::ChangedAfterApply {
             schema: schema.to_owned(),
             migration: step.name.clone(),
@@ -99,6 +99,21 @@ fn check_checksum(
         });
     }
     Ok(())
+}
+
+/// Whether a history row's checksum matches the step. A file migration also
+/// matches the checksum ryx 0.1 recorded (over `up.sql` and `down.sql`), so
+/// histories it wrote stay valid.
+fn checksum_matches(step: &Step, recorded: &str) -> bool {
+    if recorded == step.checksum {
+        return true;
+    }
+    match step.up.as_slice() {
+        [up] if step.scoped => {
+            crate::checksum::checksum_matches(recorded, up, step.down.as_deref())
+        }
+        _ => false,
+    }
 }
 
 /// Refuses to go on when a transaction is open on the connection and this run
@@ -477,25 +492,21 @@ pub(crate) fn recorded_only<C: RunnerConnection>(
 }
 
 /// Makes `schema` a ryx tenant: creates it (PostgreSQL) and its history table,
-/// under the schema's lock, without applying anything.
+/// under the schema's lock, without applying anything. A tenant that already
+/// exists is left as it is (`Ok`).
+///
+/// Refused, changing nothing: `public` and `information_schema`
+/// ([`Error::ReservedSchema`]), `pg_`-prefixed names
+/// ([`Error::InvalidSchemaName`]), and on PostgreSQL a schema that already
+/// exists without a `ryx_migrations` table ([`Error::NotATenant`]): ryx never
+/// adopts a schema it did not create unless asked with
+/// [`fleet::adopt_tenant`](crate::fleet::adopt_tenant), since
+/// [`fleet::drop_tenant`](crate::fleet::drop_tenant) drops a tenant with
+/// everything in it.
 ///
 /// Like the runners, it refuses to run inside a transaction that it cannot
 /// leave intact (any transaction on MySQL and SQLite, one begun with raw SQL
 /// on PostgreSQL); see [`Error::InTransaction`].
 pub fn create_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<(), Error> {
-    ryx_dsl::SchemaName::new_for_create(schema)?;
-    refuse_open_transaction(conn, schema, None)?;
-    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
-    C::DB::locked(conn, schema, true, |conn| {
-        backend::ensure_history::<C::DB, C>(conn, schema)?;
-        Ok(())
-    })
-    .map_err(|e| match e {
-        TxError::Ryx(e) => e,
-        TxError::Db(source) => Error::Database {
-            schema: schema.to_owned(),
-            action: "create the schema and its history table",
-            source,
-        },
-    })
+    crate::fleet::create(conn, schema, false)
 }

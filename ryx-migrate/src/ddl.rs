@@ -30,22 +30,51 @@ pub struct DDLGenerator {
     schema_error: Option<ryx_dsl::SchemaNameError>,
 }
 
-/// The index name ryx gives `#[ryx(index)]` / `#[ryx(unique)]` columns:
-/// `<table>_<column>_idx`, shortened with a hash when it would pass 63 bytes.
+/// How many hex digits of the SHA-256 an [`index_name`] carries.
+const INDEX_HASH_HEX: usize = 10;
+
+/// The index name ryx gives `#[ryx(index)]` columns:
+/// `<table>_<column>_<hash>_idx`, where `<hash>` is 10 hex digits of the SHA-256
+/// of `(table, column)`, and `<table>_<column>` is cut (on a character
+/// boundary) so the name stays within 63 bytes (PostgreSQL's limit; MySQL's is
+/// 64).
+///
+/// The hash keeps names apart that `<table>_<column>_idx` would merge: table
+/// `a_b` with column `c` and table `a` with column `b_c`. It is stable, so the
+/// model runner finds an index it created earlier by the same name.
+///
+/// ```
+/// use ryx_migrate::index_name;
+///
+/// let name = index_name("ms_posts", "author_id");
+/// assert!(name.starts_with("ms_posts_author_id_") && name.ends_with("_idx"));
+/// assert_ne!(index_name("a_b", "c"), index_name("a", "b_c"));
+/// assert!(index_name(&"t".repeat(60), "c").len() <= 63);
+/// ```
 pub fn index_name(table: &str, column: &str) -> String {
-    let name = format!("{table}_{column}_idx");
-    if name.len() <= ryx_dsl::MAX_SCHEMA_NAME_BYTES {
-        return name;
-    }
-    let digest = crate::checksum::sha256_hex(name.as_bytes());
-    let mut short: String = String::new();
-    for c in name.chars() {
-        if short.len() + c.len_utf8() > 50 {
+    // the table's length first: `(a_b, c)` and `(a, b_c)` hash apart
+    let key = format!("{}:{table}:{column}", table.len());
+    let digest = crate::checksum::sha256_hex(key.as_bytes());
+    let hash = digest.get(..INDEX_HASH_HEX).unwrap_or(&digest);
+    let suffix = format!("_{hash}_idx");
+    let budget = ryx_dsl::MAX_SCHEMA_NAME_BYTES - suffix.len();
+    let mut name = String::with_capacity(ryx_dsl::MAX_SCHEMA_NAME_BYTES);
+    for c in table.chars().chain(['_']).chain(column.chars()) {
+        if name.len() + c.len_utf8() > budget {
             break;
         }
-        short.push(c);
+        name.push(c);
     }
-    format!("{short}_{}", &digest[..12])
+    name.push_str(&suffix);
+    name
+}
+
+/// The name ryx 0.1 gave an index of `table.column` (`<table>_<column>_idx`),
+/// ambiguous across tables but not among one table's own indexes: the model
+/// runner accepts it there, so tenants migrated before the hashed names keep
+/// their indexes instead of getting a second copy.
+pub(crate) fn legacy_index_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_idx")
 }
 
 impl DDLGenerator {
@@ -439,7 +468,8 @@ mod tests {
         assert_eq!(
             g.create_indexes(&posts())?,
             [
-                r#"CREATE INDEX IF NOT EXISTS "ms_posts_author_id_idx" ON "t1"."ms_posts" ("author_id")"#
+                // the name is pinned: changing it re-creates every deployed index
+                r#"CREATE INDEX IF NOT EXISTS "ms_posts_author_id_aaf716c9df_idx" ON "t1"."ms_posts" ("author_id")"#
             ]
         );
         assert_eq!(
@@ -515,5 +545,18 @@ mod tests {
         let name = index_name(&"t".repeat(40), &"c".repeat(40));
         assert!(name.len() <= 63, "{name}");
         assert_ne!(name, index_name(&"t".repeat(40), &"d".repeat(40)));
+    }
+
+    #[test]
+    fn index_names_of_different_tables_and_columns_differ() {
+        // the same `<table>_<column>` text, split differently
+        assert_ne!(index_name("a_b", "c"), index_name("a", "b_c"));
+        assert_ne!(index_name("a", "b_c"), index_name("a_b_c", ""));
+        // long and multi-byte names are cut on a character boundary
+        let long = index_name(&"é".repeat(40), "c");
+        assert!(long.len() <= 63, "{long}");
+        assert_ne!(long, index_name(&"é".repeat(41), "c"));
+        // stable: the model runner finds yesterday's index by today's name
+        assert_eq!(index_name("a_b", "c"), index_name("a_b", "c"));
     }
 }

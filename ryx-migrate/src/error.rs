@@ -18,6 +18,33 @@ pub enum Error {
     #[error("invalid schema name")]
     InvalidSchemaName(#[from] SchemaNameError),
 
+    /// `create_tenant`, `fleet::adopt_tenant` or `fleet::drop_tenant` was given
+    /// `public` or `information_schema`: PostgreSQL's own schemas, never a
+    /// tenant. (`pg_`-prefixed names are [`Error::InvalidSchemaName`].)
+    /// Refused before any SQL was sent.
+    #[error(
+        "schema `{schema}` is reserved by PostgreSQL/ryx, so it is not a ryx tenant and never becomes \
+         one (`public`, `information_schema` and `pg_*` are not created, adopted or dropped as \
+         tenants): give tenants other names"
+    )]
+    ReservedSchema {
+        /// The refused name.
+        schema: String,
+    },
+
+    /// `create_tenant` was given a schema that already exists and is not a
+    /// ryx tenant (it has no `ryx_migrations` table): making it one would let
+    /// `fleet::drop_tenant` drop it and everything in it. Nothing was changed.
+    #[error(
+        "schema `{schema}` already exists and is not a ryx tenant (it has no ryx_migrations table): \
+         not adopting it; to make it a tenant anyway use `fleet::adopt_tenant` (CLI: `ryx tenants \
+         create {schema} --adopt`), after which `drop_tenant` can drop it with everything in it"
+    )]
+    NotATenant {
+        /// The existing schema.
+        schema: String,
+    },
+
     /// A table's metadata cannot be turned into DDL for this backend.
     #[error("table `{table}` cannot be created: {reason}")]
     InvalidTable {
@@ -59,7 +86,8 @@ pub enum Error {
     /// migrations applied before it stay applied and are listed in `report`.
     #[error(
         "migration `{migration}` failed in schema `{schema}` and was not recorded \
-         (on PostgreSQL and SQLite nothing of it remains; MySQL keeps DDL that ran before the failure): fix it and run again"
+         (its transaction was rolled back, except for DDL on a backend that commits DDL implicitly): \
+         fix it and run again"
     )]
     MigrationFailed {
         /// The schema being migrated.
@@ -73,11 +101,12 @@ pub enum Error {
         report: Box<Report>,
     },
 
-    /// A migration was edited after it was applied to this schema.
+    /// A migration's `up.sql` was edited after it was applied to this schema.
     #[error(
-        "migration `{migration}` ({path}) was changed after it was applied to schema `{schema}` \
-         (recorded checksum {recorded}, now {current}): restore the applied version and add a new \
-         migration for the change, or allow it with `allow_changed(true)` (CLI: `--allow-changed`)"
+        "migration `{migration}` ({path}): its up.sql was changed after it was applied to schema \
+         `{schema}` (recorded checksum {recorded}, now {current}; down.sql and line endings do not \
+         count): restore the applied up.sql and add a new migration for the change, or allow it with \
+         `allow_changed(true)` (CLI: `--allow-changed`, on `migrate` and `rollback`)"
     )]
     ChangedAfterApply {
         /// The schema whose history records the migration.

@@ -35,7 +35,12 @@ enum Source {
 ///   their duration and restores the session's previous value right after, on
 ///   success and on failure.
 /// - What is applied is recorded in the schema's own `ryx_migrations` with a
-///   checksum; a migration edited after it was applied is an error.
+///   checksum of its `up.sql` (SHA-256, `\r\n` read as `\n`): an `up.sql`
+///   edited after it was applied is an error, unless
+///   [`allow_changed`](Self::allow_changed). `down.sql` is not covered (the
+///   history records what was applied; `down.sql` is read when a rollback
+///   runs), nor are line endings. Rows written by ryx 0.1, whose checksum
+///   also covered `down.sql`, still match.
 /// - A failing migration leaves nothing behind (MySQL: except DDL that ran
 ///   before the failure) and writes no history row.
 ///
@@ -143,8 +148,9 @@ impl FileRunner {
         self
     }
 
-    /// Accepts migrations edited after they were applied (default `false`:
-    /// that is an error naming the migration).
+    /// Accepts migrations whose `up.sql` was edited after they were applied,
+    /// for [`run`](Self::run) and [`rollback`](Self::rollback) (default
+    /// `false`: that is an error naming the migration).
     pub fn allow_changed(mut self, allow: bool) -> Self {
         self.allow_changed = allow;
         self

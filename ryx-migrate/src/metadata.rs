@@ -164,6 +164,16 @@ impl ColumnState {
     note = "declare the table with `ryx::ryx_table! {{ .. }}`; diesel's `table!` carries no DDL metadata"
 )]
 pub trait RyxTable: Default {
+    /// The table's SQL name: its `#[sql_name = ".."]`, else its Rust name
+    /// without `r#`.
+    const SQL_NAME: &'static str;
+
+    /// The SQL names of the primary key's columns. A
+    /// `#[ryx(references = table)]` on another table reads these two
+    /// constants, so a foreign key names the referenced table's SQL name and
+    /// key, whatever their Rust names.
+    const PRIMARY_KEY: &'static [&'static str];
+
     /// The table's metadata: columns, types, keys and attributes.
     fn table_state(&self) -> TableState;
 }

@@ -3,7 +3,7 @@
 use crate::apply::{self, db_error, RunnerConnection, Step};
 use crate::backend::{self, Backend, LiveColumn, MigrationBackend, TxError, HISTORY_TABLE};
 use crate::checksum::sha256_hex;
-use crate::ddl::{index_name, DDLGenerator};
+use crate::ddl::{index_name, legacy_index_name, DDLGenerator};
 use crate::error::Error;
 use crate::metadata::{ColumnState, ColumnType, RyxTable, TableState};
 use crate::report::{Drift, Report};
@@ -313,7 +313,8 @@ pub(crate) fn changes<C: RunnerConnection>(
             .map_err(db_error(schema, "read the indexes"))?;
         for column in table.columns.iter().filter(|c| c.indexed) {
             let name = index_name(&table.name, &column.name);
-            if !indexes.contains(&name) {
+            let legacy = legacy_index_name(&table.name, &column.name);
+            if !indexes.contains(&name) && !indexes.contains(&legacy) {
                 out.push(Change::CreateIndex {
                     table: table.name.clone(),
                     column: column.name.clone(),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::checksum::migration_checksum;
+use crate::checksum::{checksum_matches, migration_checksum};
 use crate::error::Error;
 
 /// One migration, loaded: its name, SQL and settings.
@@ -21,9 +21,18 @@ pub struct MigrationFile {
 }
 
 impl MigrationFile {
-    /// SHA-256 over `up.sql` and `down.sql`, as recorded in the history.
+    /// The checksum recorded in the history: SHA-256 over `up.sql` only, with
+    /// `\r\n` read as `\n` (an edited `down.sql` or a CRLF checkout is not a
+    /// change).
     pub fn checksum(&self) -> String {
-        migration_checksum(&self.up, self.down.as_deref())
+        migration_checksum(&self.up)
+    }
+
+    /// Whether a history row's `recorded` checksum matches this migration:
+    /// [`checksum`](Self::checksum), or the checksum ryx 0.1
+    /// recorded (over `up.sql` and `down.sql`), so its histories stay valid.
+    pub fn checksum_matches(&self, recorded: &str) -> bool {
+        checksum_matches(recorded, &self.up, self.down.as_deref())
     }
 
     /// The version: the part of the name before the first `_`.

@@ -19,6 +19,31 @@ const GET_LOCK: &str =
 /// Releases what [`GET_LOCK`] took.
 const RELEASE_LOCK: &str = "DO RELEASE_LOCK(CONCAT('ryx-migrate:', DATABASE()))";
 
+/// Why `GET_LOCK` returned NULL (an error, unlike 0 for a timeout).
+fn no_database<C>(conn: &mut C) -> QueryResult<&'static str>
+where
+    C: Connection<Backend = diesel::mysql::Mysql> + LoadConnection,
+{
+    #[derive(QueryableByName)]
+    struct Selected {
+        #[diesel(sql_type = BigInt)]
+        selected: i64,
+    }
+    let db: Selected =
+        diesel::sql_query("SELECT CAST(DATABASE() IS NOT NULL AS SIGNED) AS selected")
+            .get_result(conn)?;
+    Ok(if db.selected == 0 {
+        "no database selected, so there is nothing to migrate: put one in the URL \
+         (mysql://user@host:3306/DATABASE)"
+    } else {
+        "GET_LOCK failed (it returned NULL) taking ryx's migration lock"
+    })
+}
+
+fn lock_error(message: &'static str) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(message.into())
+}
+
 impl Sealed for diesel::mysql::Mysql {}
 
 impl MigrationBackend for diesel::mysql::Mysql {
@@ -80,10 +105,16 @@ impl MigrationBackend for diesel::mysql::Mysql {
             got: Option<i64>,
         }
         let got: Got = diesel::sql_query(GET_LOCK).get_result(conn)?;
-        if got.got != Some(1) {
-            return Err(TxError::Db(diesel::result::Error::QueryBuilderError(
-                "timed out after 600 s waiting for another ryx runner's migration lock".into(),
-            )));
+        match got.got {
+            Some(1) => {}
+            // NULL: an error, not a timeout; without a database the lock has
+            // no name
+            None => return Err(TxError::Db(lock_error(no_database(conn)?))),
+            Some(_) => {
+                return Err(TxError::Db(lock_error(
+                    "timed out after 600 s waiting for another ryx runner's migration lock",
+                )))
+            }
         }
         let result = if transactional {
             conn.transaction(f)

@@ -19,6 +19,7 @@ use crate::fleet::{
     FleetReport, FleetRunner, ModelFleetRunner, ModelResult, Outcome, TenantResult,
 };
 use crate::metadata::TableState;
+use crate::report::Report;
 use crate::source::{load_dir, MigrationFile};
 
 /// The most connections `--jobs` opens at once.
@@ -279,7 +280,7 @@ fn from_models<C: RunnerConnection>(
         .on_done(|done: &ModelResult| match &done.outcome {
             Ok(report) => {
                 if format == Format::Text {
-                    say_raw!("{report}");
+                    say_raw!("{}", model_report_text(report));
                     for p in &report.planned {
                         print_planned(p);
                     }
@@ -309,4 +310,51 @@ fn from_models<C: RunnerConnection>(
     } else {
         TENANT_FAILED
     })
+}
+
+/// One schema's `--from-models` report as text lines: the library's report,
+/// except that a step without timing (the schema's own creation, recorded
+/// with no duration) shows none instead of `in 0.0ns`.
+fn model_report_text(report: &Report) -> String {
+    let mut text = report.to_string();
+    for a in report.applied.iter().filter(|a| a.duration.is_zero()) {
+        let line = format!("{}: applied {}", report.schema, a.name);
+        text = text.replacen(
+            &format!("{line} in {:.1?}\n", a.duration),
+            &format!("{line}\n"),
+            1,
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::report::Applied;
+
+    #[test]
+    fn model_steps_without_timing_show_no_zero_duration() {
+        let report = Report {
+            schema: "acme".into(),
+            applied: vec![
+                Applied {
+                    name: "model:schema:create".into(),
+                    duration: Duration::ZERO,
+                },
+                Applied {
+                    name: "model:ms_posts:create".into(),
+                    duration: Duration::from_micros(1500),
+                },
+            ],
+            ..Report::default()
+        };
+        let text = model_report_text(&report);
+        assert_eq!(
+            text,
+            "acme: applied model:schema:create\nacme: applied model:ms_posts:create in 1.5ms\n"
+        );
+    }
 }

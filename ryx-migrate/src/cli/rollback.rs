@@ -17,6 +17,9 @@ pub(super) struct RollbackArgs {
     /// How many migrations to revert.
     #[arg(long, default_value_t = 1)]
     steps: usize,
+    /// Revert migrations whose up.sql was edited after they were applied.
+    #[arg(long)]
+    allow_changed: bool,
     #[command(flatten)]
     dir: MigrationsDir,
 }
@@ -34,6 +37,7 @@ pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &RollbackArgs) -> Res
     let report = FileRunner::new()
         .migrations_dir(&args.dir.dir)
         .schema(schema)
+        .allow_changed(args.allow_changed)
         .rollback(conn, args.steps)?;
     for r in &report.reverted {
         say!(

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::args::{MigrationsDir, Targets};
-use super::output::{say, Failure, Format, FormatOpt, SUCCESS};
+use super::output::{esay, say, Failure, Format, FormatOpt, SUCCESS, TENANT_FAILED};
 use crate::apply::RunnerConnection;
 use crate::backend::MigrationBackend;
 use crate::fleet::{self, TenantStatus};
@@ -32,15 +32,38 @@ pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &ShowArgs) -> Result<
     } else {
         Some(args.targets.schemas.clone())
     };
-    let statuses = fleet::status(conn, only.as_deref(), &migrations)?;
+    let mut statuses = fleet::status(conn, only.as_deref(), &migrations)?;
+    // A schema asked for by name that has no history may not exist at all:
+    // that is an error for that schema, not a list of pending migrations.
+    let mut missing = Vec::new();
+    for st in statuses.iter().filter(|st| only.is_some() && !st.exists) {
+        let (exists, _) = fleet::schema_state(conn, &st.schema)?;
+        if !exists {
+            missing.push(st.schema.clone());
+        }
+    }
+    statuses.retain(|st| !missing.contains(&st.schema));
     match args.format.format {
         Format::Json => {
             let json = serde_json::to_string(&statuses).unwrap_or_else(|_| "[]".to_owned());
             say!("{json}");
         }
-        Format::Text => print_text(&statuses, args.unapplied),
+        Format::Text => {
+            if missing.is_empty() || !statuses.is_empty() {
+                print_text(&statuses, args.unapplied);
+            }
+        }
     }
-    Ok(SUCCESS)
+    for schema in &missing {
+        esay!(
+            "error: schema `{schema}` does not exist: check the name, or create it with `ryx tenants create {schema}`"
+        );
+    }
+    Ok(if missing.is_empty() {
+        SUCCESS
+    } else {
+        TENANT_FAILED
+    })
 }
 
 /// Each schema, then its migrations: ` [X] name` or ` [ ] name`.

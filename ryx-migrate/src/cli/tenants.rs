@@ -6,6 +6,7 @@ use super::args::MigrationsDir;
 use super::output::{esay, invalid_schema, say, Failure, Format, FormatOpt, SUCCESS};
 use crate::apply::{create_tenant, RunnerConnection};
 use crate::backend::MigrationBackend;
+use crate::error::Error;
 use crate::files::FileRunner;
 use crate::fleet::{self, DEFAULT_TENANT};
 
@@ -16,13 +17,18 @@ pub(super) enum TenantsCommand {
         #[command(flatten)]
         format: FormatOpt,
     },
-    /// Create a tenant schema and apply the folder's migrations to it.
+    /// Create a tenant schema and apply the folder's migrations to it (an
+    /// existing tenant is left as it is).
     Create {
         /// The schema.
         schema: String,
         /// Only create the schema and its history table.
         #[arg(long)]
         no_migrate: bool,
+        /// Make an existing schema that is not a ryx tenant (no ryx_migrations
+        /// table) one: `tenants drop` can then drop it with everything in it.
+        #[arg(long)]
+        adopt: bool,
         #[command(flatten)]
         dir: MigrationsDir,
     },
@@ -46,8 +52,9 @@ pub(super) fn run<C: RunnerConnection>(
         TenantsCommand::Create {
             schema,
             no_migrate,
+            adopt,
             dir,
-        } => create(conn, schema, *no_migrate, dir),
+        } => create(conn, schema, *no_migrate, *adopt, dir),
         TenantsCommand::Drop { schema, yes } => drop_tenant(conn, schema, *yes),
     }
 }
@@ -66,14 +73,17 @@ fn list<C: RunnerConnection>(conn: &mut C, format: Format) -> Result<u8, Failure
 }
 
 /// Creates the schema and its history table, then (unless `no_migrate`)
-/// applies the folder's migrations.
+/// applies the folder's migrations. An existing tenant is left as it is; an
+/// existing schema that is not a tenant is refused unless `adopt`.
 fn create<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     no_migrate: bool,
+    adopt: bool,
     dir: &MigrationsDir,
 ) -> Result<u8, Failure> {
     let kind = <C::DB as MigrationBackend>::KIND;
+    refuse_reserved(schema)?;
     ryx_dsl::SchemaName::new_for_create(schema).map_err(invalid_schema)?;
     let schema = if kind.has_schemas() {
         schema
@@ -81,27 +91,56 @@ fn create<C: RunnerConnection>(
         esay!("note: {kind} has no schemas; using the database itself");
         DEFAULT_TENANT
     };
-    if no_migrate {
+    let (existed, was_tenant) = fleet::schema_state(conn, schema)?;
+    if was_tenant {
+        say!("{schema}: already exists (a ryx tenant); nothing done");
+        if !no_migrate {
+            esay!("note: to apply its pending migrations run `ryx migrate --schema {schema}`");
+        }
+        return Ok(SUCCESS);
+    }
+    if adopt {
+        fleet::adopt_tenant(conn, schema)?;
+    } else {
         create_tenant(conn, schema)?;
-        say!("{schema}: created");
+    }
+    let done = if existed && kind.has_schemas() {
+        "adopted"
+    } else {
+        "created"
+    };
+    if no_migrate {
+        say!("{schema}: {done}");
     } else {
         let report = FileRunner::new()
             .migrations_dir(&dir.dir)
             .schema(schema)
             .run(conn)?;
-        create_tenant(conn, schema)?;
         say!(
-            "{schema}: created, {} migration(s) applied",
+            "{schema}: {done}, {} migration(s) applied",
             report.applied.len()
         );
     }
     Ok(SUCCESS)
 }
 
+/// `public`, `information_schema` and `pg_*` as a usage error that says they
+/// are reserved (the library refuses them too).
+fn refuse_reserved(schema: &str) -> Result<(), Failure> {
+    if schema == "public" || schema == "information_schema" {
+        return Err(Error::ReservedSchema {
+            schema: schema.to_owned(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// Drops a tenant schema through the library, which drops nothing but a ryx
 /// tenant; `--yes` is this command's own guard.
 fn drop_tenant<C: RunnerConnection>(conn: &mut C, schema: &str, yes: bool) -> Result<u8, Failure> {
     let kind = <C::DB as MigrationBackend>::KIND;
+    refuse_reserved(schema)?;
     ryx_dsl::SchemaName::new_for_create(schema).map_err(invalid_schema)?;
     if !kind.has_schemas() {
         return Err(Failure::usage(format!(

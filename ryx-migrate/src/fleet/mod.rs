@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::apply::{db_error, fleet_error, RunnerConnection};
-use crate::backend::MigrationBackend;
+use crate::apply::{db_error, fleet_error, refuse_open_transaction, RunnerConnection};
+use crate::backend::{MigrationBackend, TxError};
 use crate::error::Error;
 use crate::source::MigrationFile;
 
@@ -76,7 +76,9 @@ pub fn tenants<C: RunnerConnection>(conn: &mut C) -> Result<Vec<String>, Error> 
 /// Only a ryx tenant is dropped. Returns `Ok(false)`, having changed nothing,
 /// when `schema` holds no `ryx_migrations` table, when it is `public`, and on
 /// SQLite and MySQL, which have no schemas to drop. An invalid name (empty,
-/// over 63 bytes, `pg_`-prefixed) is [`Error::InvalidSchemaName`].
+/// over 63 bytes, `pg_`-prefixed) is [`Error::InvalidSchemaName`];
+/// `information_schema` is [`Error::ReservedSchema`]. (`public` keeps its
+/// `Ok(false)`; the `ryx tenants drop` command refuses it as reserved.)
 ///
 /// ```no_run
 /// # fn f(conn: &mut diesel::PgConnection) -> Result<(), ryx_migrate::Error> {
@@ -87,6 +89,9 @@ pub fn tenants<C: RunnerConnection>(conn: &mut C) -> Result<Vec<String>, Error> 
 /// ```
 pub fn drop_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<bool, Error> {
     let name = ryx_dsl::SchemaName::new_for_create(schema)?;
+    if name.as_str() == "information_schema" {
+        refuse_reserved(schema)?;
+    }
     let Some(sql) = crate::ddl::DDLGenerator::new(C::DB::KIND).drop_schema(name.as_str())? else {
         return Ok(false);
     };
@@ -103,6 +108,100 @@ pub fn drop_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<bo
     conn.batch_execute(&sql)
         .map_err(db_error(schema, "drop the tenant"))?;
     Ok(true)
+}
+
+/// PostgreSQL's own schemas, never a tenant (`pg_*` is refused by
+/// [`ryx_dsl::SchemaName::new_for_create`]).
+const RESERVED: [&str; 2] = ["public", "information_schema"];
+
+/// [`Error::ReservedSchema`] for `public` and `information_schema`.
+fn refuse_reserved(schema: &str) -> Result<(), Error> {
+    if RESERVED.contains(&schema) {
+        return Err(Error::ReservedSchema {
+            schema: schema.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `schema` holds a `ryx_migrations` table (on SQLite and MySQL:
+/// whether the database does).
+fn is_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> diesel::QueryResult<bool> {
+    let only = [schema.to_owned()];
+    match C::DB::tenant_schemas(conn, Some(&only))? {
+        Some(found) => Ok(found.iter().any(|t| t == schema)),
+        None => Ok(C::DB::live_tables(conn, schema)?
+            .iter()
+            .any(|t| t == crate::HISTORY_TABLE)),
+    }
+}
+
+/// Whether `schema` is a ryx tenant, and if not whether a schema of that name
+/// exists at all: `(exists, is_tenant)`. On SQLite and MySQL the database
+/// always exists.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) fn schema_state<C: RunnerConnection>(
+    conn: &mut C,
+    schema: &str,
+) -> Result<(bool, bool), Error> {
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    let exists =
+        C::DB::schema_exists(conn, schema).map_err(db_error(schema, "look for the schema"))?;
+    let tenant = exists
+        && is_tenant(conn, schema)
+            .map_err(db_error(schema, "look for its ryx_migrations table"))?;
+    Ok((exists, tenant))
+}
+
+/// As [`create_tenant`](crate::create_tenant), and a schema that already
+/// exists without a `ryx_migrations` table is made a tenant too: its tables
+/// stay as they are, a history table is added, and from then on
+/// [`drop_tenant`] can drop it with everything in it. Use it only for a
+/// schema that is meant to be a tenant (one made by hand, or by an older
+/// tool). `public`, `information_schema` and `pg_*` are still refused.
+///
+/// ```no_run
+/// # fn f(conn: &mut diesel::PgConnection) -> Result<(), ryx_migrate::Error> {
+/// ryx_migrate::fleet::adopt_tenant(conn, "legacy_acme")?;
+/// # Ok(()) }
+/// ```
+pub fn adopt_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<(), Error> {
+    create(conn, schema, true)
+}
+
+/// [`create_tenant`](crate::create_tenant) and [`adopt_tenant`]: the checks,
+/// then the schema and its history table under the schema's lock.
+pub(crate) fn create<C: RunnerConnection>(
+    conn: &mut C,
+    schema: &str,
+    adopt: bool,
+) -> Result<(), Error> {
+    refuse_reserved(schema)?;
+    ryx_dsl::SchemaName::new_for_create(schema)?;
+    refuse_open_transaction(conn, schema, None)?;
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    C::DB::locked(conn, schema, true, |conn| {
+        // under the lock: a schema made by hand meanwhile is seen
+        if !adopt
+            && C::DB::KIND.has_schemas()
+            && C::DB::schema_exists(conn, schema)?
+            && !is_tenant(conn, schema)?
+        {
+            return Err(TxError::Ryx(Error::NotATenant {
+                schema: schema.to_owned(),
+            }));
+        }
+        crate::backend::ensure_history::<C::DB, C>(conn, schema)?;
+        Ok(())
+    })
+    .map_err(|e| match e {
+        TxError::Ryx(e) => e,
+        TxError::Db(source) => Error::Database {
+            schema: schema.to_owned(),
+            action: "create the schema and its history table",
+            source,
+        },
+    })
 }
 
 /// History names per tenant, for `only` (or every tenant). On PostgreSQL two
@@ -175,7 +274,6 @@ pub fn status<C: RunnerConnection>(
     }
     let found = histories(conn, schemas)?;
     // once, not once per tenant
-    let checksums: Vec<String> = migrations.iter().map(MigrationFile::checksum).collect();
     let names: Vec<String> = match schemas {
         Some(list) => list.to_vec(),
         None => found.keys().cloned().collect(),
@@ -201,9 +299,8 @@ pub fn status<C: RunnerConnection>(
                     .collect(),
                 changed: migrations
                     .iter()
-                    .zip(&checksums)
-                    .filter(|(m, sum)| recorded(&m.name).is_some_and(|c| c != sum.as_str()))
-                    .map(|(m, _)| m.name.clone())
+                    .filter(|m| recorded(&m.name).is_some_and(|c| !m.checksum_matches(c)))
+                    .map(|m| m.name.clone())
                     .collect(),
                 unknown: history
                     .map(|h| {

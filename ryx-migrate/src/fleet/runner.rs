@@ -169,7 +169,8 @@ impl<'a> FleetRunner<'a> {
     }
 
     /// Tenants migrated at once, each on its own pooled connection (at least
-    /// 1). Default: the number of cores.
+    /// 1, and at most the pool's `max_size`: more workers would only wait for
+    /// a connection). Default: the number of cores.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs.max(1);
         self
@@ -246,10 +247,14 @@ where
     }
     let stop = AtomicBool::new(false);
     let done: Mutex<Vec<TenantResult>> = Mutex::new(Vec::new());
+    // never more workers than the pool has connections: the others would
+    // wait for one and fail once a migration outlasts the pool's timeout
+    let pool_size = usize::try_from(pool.max_size()).unwrap_or(usize::MAX);
     let workers = options
         .jobs
-        .max(1)
-        .min(queue.lock().map_or(1, |q| q.len().max(1)));
+        .min(pool_size)
+        .min(queue.lock().map_or(1, |q| q.len()))
+        .max(1);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
