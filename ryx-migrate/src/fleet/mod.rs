@@ -99,10 +99,7 @@ pub fn drop_tenant<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<bo
         return Ok(false);
     }
     C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
-    let only = [schema.to_owned()];
-    let found = C::DB::tenant_schemas(conn, Some(&only))
-        .map_err(db_error(schema, "look for its ryx_migrations table"))?;
-    if !found.is_some_and(|tenants| tenants.iter().any(|t| t == schema)) {
+    if !is_tenant(conn, schema).map_err(db_error(schema, "look for its ryx_migrations table"))? {
         return Ok(false);
     }
     conn.batch_execute(&sql)
