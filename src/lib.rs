@@ -265,9 +265,9 @@ pub mod migrate {
     pub use ryx_migrate::load_source;
     pub use ryx_migrate::{
         create_tenant, index_name, load_dir, make_migration, Applied, Backend, ColumnState,
-        ColumnType, DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow, MadeMigration,
-        MigrationBackend, MigrationFile, MigrationRunner, Planned, Report, RunnerConnection,
-        RyxTable, TableState,
+        ColumnType, DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow, InvalidIndexes,
+        MadeMigration, MigrationBackend, MigrationFile, MigrationRunner, Planned, Report,
+        RunnerConnection, RyxTable, TableState,
     };
 
     #[cfg(feature = "cli")]

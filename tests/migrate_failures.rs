@@ -144,3 +144,35 @@ mod mysql {
 
     migrate_failures_suite!();
 }
+
+/// MySQL commits DDL implicitly, so an atomic run cannot undo the migrations
+/// before the failing one: the error's report lists exactly what the history
+/// holds, and the messages name the database's label, not a schema MySQL
+/// does not have.
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_atomic_failure_reports_what_history_holds() {
+    use crate::common::migrations::mysql::setup;
+    let (_guard, mut conn, _) = setup();
+    let err = FileRunner::new()
+        .migrations_dir(fixtures("failing"))
+        .atomic(true)
+        .run(&mut conn)
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("`default`") && !message.contains("public"),
+        "{message}"
+    );
+    let report = err.report().expect("the partial report");
+    let history: Vec<String> = FileRunner::new()
+        .applied(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    let reported: Vec<&str> = report.applied.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(history, ["2024-01-01-000000_create_authors"]);
+    assert_eq!(reported, history);
+    assert_eq!(report.schema, "default");
+}

@@ -137,7 +137,7 @@ macro_rules! migrate_files_suite {
             assert!(report.applied.is_empty());
             let first = &report.planned[0].sql;
             if KIND.has_schemas() {
-                assert_eq!(first[0], format!("SET LOCAL search_path TO \"{s}\""));
+                assert_eq!(first[0], format!("SET LOCAL search_path TO \"{s}\", \"public\""));
             }
             assert!(first.last().unwrap().contains("CREATE TABLE ms_authors"));
             let models = MigrationRunner::new()
@@ -273,7 +273,7 @@ mod postgres {
         let concurrent = &dry.planned[3].sql;
         assert_eq!(
             concurrent[0],
-            format!("SET search_path TO \"{s}\""),
+            format!("SET search_path TO \"{s}\", \"public\""),
             "{concurrent:?}"
         );
         // a session lock around it, no transaction

@@ -129,6 +129,8 @@ macro_rules! migrate_models_suite {
             let mut table = ms_authors::table.table_state();
             // adding a NOT NULL column to a table needs a default
             table.columns[1].default = Some("'unknown'".into());
+            // a schema made by hand becomes a tenant only when asked
+            ryx::migrate::fleet::adopt_tenant(&mut conn, s)?;
             let report = MigrationRunner::new().table(table).schema(s).migrate(&mut conn)?;
             assert!(report.applied.iter().any(|a| a.name == "model:ms_authors:add:name"), "{report}");
             assert!(
@@ -245,6 +247,7 @@ mod postgres {
             "CREATE TABLE \"{s}\".ms_authors (id BIGINT PRIMARY KEY, name INTEGER)"
         ))
         .execute(&mut conn)?;
+        ryx::migrate::fleet::adopt_tenant(&mut conn, s)?;
         let report = MigrationRunner::new()
             .model::<ms_authors::table>()
             .schema(s)

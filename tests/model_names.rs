@@ -208,6 +208,8 @@ fn postgres_indexes_under_their_old_names_are_not_created_again(
         "CREATE SCHEMA {q}; CREATE TABLE {q}.mn_a (id BIGSERIAL PRIMARY KEY, b_c BIGINT NOT NULL); \
          CREATE INDEX mn_a_b_c_idx ON {q}.mn_a (b_c)"
     ))?;
+    // ryx 0.1 made it a tenant (a ryx_migrations table) too
+    ryx::migrate::fleet::adopt_tenant(&mut conn, s)?;
     MigrationRunner::new()
         .model::<mn_a::table>()
         .schema(s)

@@ -350,7 +350,10 @@ mod postgres {
                 .run(&mut conn)
                 .unwrap_err();
             let _ = std::fs::remove_dir_all(&dir);
-            assert!(matches!(err, Error::MigrationFailed { .. }), "{err:?}");
+            assert!(
+                matches!(err, Error::NonTransactionalFailed { .. }),
+                "{err:?}"
+            );
             assert_eq!(search_path(&mut conn), before, "restored after a failure");
             assert_eq!(history(&mut conn, s), ["2024-01-01-000000_create_authors"]);
         }

@@ -170,11 +170,68 @@ pub(crate) fn refuse_open_transaction<C: RunnerConnection>(
     })
 }
 
+/// Refuses to migrate a schema that holds tables but no `ryx_migrations`
+/// table (one ryx did not make, or not yet a tenant): migrating it would make
+/// it a tenant, which `drop_tenant` may then drop with everything in it.
+/// `tables` are the schema's live tables. `public` (a runner's default
+/// schema, never dropped as a tenant) and backends without schemas are not
+/// refused; `information_schema`, PostgreSQL's own, is
+/// [`Error::ReservedSchema`].
+pub(crate) fn refuse_foreign_schema<DB: MigrationBackend>(
+    schema: &str,
+    tables: &[String],
+) -> Result<(), Error> {
+    if DB::KIND.has_schemas() && schema == "information_schema" {
+        return Err(Error::ReservedSchema {
+            schema: schema.to_owned(),
+        });
+    }
+    if DB::KIND.has_schemas()
+        && schema != "public"
+        && !tables.is_empty()
+        && !tables.iter().any(|t| t == crate::HISTORY_TABLE)
+    {
+        return Err(Error::NotATenant {
+            schema: schema.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// Options shared by the runners.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ApplyOptions {
+pub(crate) struct ApplyOptions<'a> {
     pub(crate) atomic: bool,
     pub(crate) allow_changed: bool,
+    /// The schemas after the tenant's own on a file migration's
+    /// `search_path` (see [`search_path_value`]).
+    pub(crate) shared: &'a [String],
+}
+
+/// The schemas a file migration finds after the tenant's own when none are
+/// configured: `public`, where diesel's setup functions
+/// (`diesel_manage_updated_at`) and extensions' types and functions usually
+/// live.
+pub(crate) const DEFAULT_SHARED_SCHEMAS: [&str; 1] = ["public"];
+
+/// The `search_path` a file migration runs with: `schema` first (where its
+/// unqualified `CREATE`s land), then the `shared` schemas, each quoted by the
+/// backend's one quoting function, e.g. `"acme", "public"`.
+pub(crate) fn search_path_value(kind: Backend, schema: &str, shared: &[String]) -> String {
+    std::iter::once(schema)
+        .chain(shared.iter().map(String::as_str).filter(|s| *s != schema))
+        .map(|s| kind.quote(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks the shared schema names of a runner: each a valid schema name
+/// (the same rules as a tenant's, `public` allowed).
+pub(crate) fn check_shared(shared: &[String]) -> Result<(), Error> {
+    for s in shared {
+        ryx_dsl::SchemaName::new(s)?;
+    }
+    Ok(())
 }
 
 /// The steps not yet applied, after checking the applied ones' checksums.
@@ -182,7 +239,7 @@ pub(crate) fn pending<'s>(
     schema: &str,
     steps: &'s [Step],
     history: &[HistoryRow],
-    opts: ApplyOptions,
+    opts: ApplyOptions<'_>,
     report: &mut Report,
 ) -> Result<Vec<&'s Step>, Error> {
     let mut out = Vec::new();
@@ -201,7 +258,11 @@ pub(crate) fn pending<'s>(
 /// The statements a step sends on its own, as a dry run shows them: its
 /// statements inside the transaction and lock [`MigrationBackend::locked`]
 /// sends around them.
-pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planned {
+pub(crate) fn planned<DB: MigrationBackend>(
+    schema: &str,
+    shared: &[String],
+    step: &Step,
+) -> Planned {
     let (mut before, after) = DB::locked_script(schema, step.run_in_transaction);
     if !step.run_in_transaction {
         before.insert(
@@ -212,7 +273,7 @@ pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planne
     Planned {
         before,
         after,
-        ..statements::<DB>(schema, step)
+        ..statements::<DB>(schema, shared, step)
     }
 }
 
@@ -223,6 +284,7 @@ pub(crate) fn planned<DB: MigrationBackend>(schema: &str, step: &Step) -> Planne
 /// step (which the run refuses) is shown step by step.
 pub(crate) fn planned_run<'s, DB: MigrationBackend>(
     schema: &str,
+    shared: &[String],
     steps: impl IntoIterator<Item = &'s Step>,
     one_transaction: bool,
 ) -> Vec<Planned> {
@@ -230,12 +292,12 @@ pub(crate) fn planned_run<'s, DB: MigrationBackend>(
     if !one_transaction || steps.iter().any(|s| !s.run_in_transaction) {
         return steps
             .into_iter()
-            .map(|s| planned::<DB>(schema, s))
+            .map(|s| planned::<DB>(schema, shared, s))
             .collect();
     }
     let mut out: Vec<Planned> = steps
         .into_iter()
-        .map(|s| statements::<DB>(schema, s))
+        .map(|s| statements::<DB>(schema, shared, s))
         .collect();
     let (before, after) = DB::locked_script(schema, true);
     if let Some(first) = out.first_mut() {
@@ -248,14 +310,14 @@ pub(crate) fn planned_run<'s, DB: MigrationBackend>(
 }
 
 /// A step's own statements, scoped to `schema`, without transaction or lock.
-fn statements<DB: MigrationBackend>(schema: &str, step: &Step) -> Planned {
+fn statements<DB: MigrationBackend>(schema: &str, shared: &[String], step: &Step) -> Planned {
     let mut sql = Vec::with_capacity(step.up.len() + 2);
     let scoped = step.scoped && DB::KIND.has_schemas();
-    let schema = DB::KIND.quote(schema);
+    let path = search_path_value(DB::KIND, schema, shared);
     if scoped && step.run_in_transaction {
-        sql.push(format!("SET LOCAL search_path TO {schema}"));
+        sql.push(format!("SET LOCAL search_path TO {path}"));
     } else if scoped {
-        sql.push(format!("SET search_path TO {schema}"));
+        sql.push(format!("SET search_path TO {path}"));
     }
     sql.extend(step.up.iter().cloned());
     if scoped && !step.run_in_transaction {
@@ -277,6 +339,7 @@ fn statements<DB: MigrationBackend>(schema: &str, step: &Step) -> Planned {
 fn execute_scoped<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
+    shared: &[String],
     step: &Step,
     sql: &[&str],
 ) -> Result<(), TxError> {
@@ -289,10 +352,11 @@ fn execute_scoped<C: RunnerConnection>(
     if !step.scoped {
         return run(conn);
     }
+    let path = search_path_value(C::DB::KIND, schema, shared);
     if step.run_in_transaction {
-        return C::DB::scoped_in_transaction(conn, schema, run);
+        return C::DB::scoped_in_transaction(conn, &path, run);
     }
-    let previous = C::DB::scope_session(conn, schema)?;
+    let previous = C::DB::scope_session(conn, &path)?;
     let result = run(conn);
     let restored = C::DB::restore_session(conn, previous);
     result?;
@@ -306,7 +370,7 @@ fn run_step<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     step: &Step,
-    opts: ApplyOptions,
+    opts: ApplyOptions<'_>,
     report: &mut Report,
 ) -> Result<(), TxError> {
     backend::ensure_history::<C::DB, C>(conn, schema)?;
@@ -319,7 +383,7 @@ fn run_step<C: RunnerConnection>(
     }
     let started = Instant::now();
     let up: Vec<&str> = step.up.iter().map(String::as_str).collect();
-    execute_scoped(conn, schema, step, &up)?;
+    execute_scoped(conn, schema, opts.shared, step, &up)?;
     let duration = started.elapsed();
     let ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
     C::DB::insert_history(conn, schema, &step.name, &step.checksum, ms)?;
@@ -348,7 +412,7 @@ pub(crate) fn apply<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     steps: &[Step],
-    opts: ApplyOptions,
+    opts: ApplyOptions<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
     let rows = history(conn, schema)?;
@@ -362,6 +426,11 @@ pub(crate) fn apply<C: RunnerConnection>(
     )?;
     if todo.is_empty() {
         return Ok(());
+    }
+    if rows.is_empty() {
+        let tables =
+            C::DB::live_tables(conn, schema).map_err(db_error(schema, "list the tables"))?;
+        refuse_foreign_schema::<C::DB>(schema, &tables)?;
     }
     if opts.atomic {
         if let Some(step) = todo.iter().find(|s| !s.run_in_transaction) {
@@ -397,7 +466,16 @@ pub(crate) fn apply<C: RunnerConnection>(
     for step in todo {
         let before = report.clone();
         let result = C::DB::locked(conn, schema, step.run_in_transaction, |conn| {
-            run_step(conn, schema, step, opts, report)
+            if step.run_in_transaction {
+                return run_step(conn, schema, step, opts, report);
+            }
+            let invalid = C::DB::invalid_indexes(conn, schema)?;
+            run_step(conn, schema, step, opts, report).map_err(|e| match e {
+                TxError::Db(source) => TxError::Ryx(clean_after_failure(
+                    conn, schema, step, source, &invalid, &before,
+                )),
+                e => e,
+            })
         });
         if let Err(e) = result {
             *report = before;
@@ -405,6 +483,50 @@ pub(crate) fn apply<C: RunnerConnection>(
         }
     }
     Ok(())
+}
+
+/// The error of a failed `run_in_transaction = false` step, after dropping
+/// the invalid indexes it left (those not in `invalid_before`), still under
+/// the schema's lock: a failed `CREATE INDEX CONCURRENTLY` leaves one, which
+/// would fail the next run with "already exists". An index that cannot be
+/// dropped (the connection is gone, say) is named in the error instead.
+fn clean_after_failure<C: RunnerConnection>(
+    conn: &mut C,
+    schema: &str,
+    step: &Step,
+    source: diesel::result::Error,
+    invalid_before: &[String],
+    report: &Report,
+) -> Error {
+    let mut cleaned = Vec::new();
+    let mut remaining = Vec::new();
+    // if the catalog cannot be read, the index (if any) is unknown: the
+    // database's error says why
+    let left: Vec<String> = C::DB::invalid_indexes(conn, schema)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|name| !invalid_before.contains(name))
+        .collect();
+    for name in left {
+        let sql = format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            C::DB::KIND.qualify(Some(schema), &name)
+        );
+        match conn.batch_execute(&sql) {
+            Ok(()) => cleaned.push(name),
+            Err(_) => remaining.push(name),
+        }
+    }
+    Error::NonTransactionalFailed {
+        schema: schema.to_owned(),
+        migration: step.name.clone(),
+        source,
+        report: Box::new(report.clone()),
+        indexes: Box::new(crate::error::InvalidIndexes {
+            dropped: cleaned,
+            remaining,
+        }),
+    }
 }
 
 /// Reverts the last `count` applied steps (newest first). Every one of them is
@@ -415,7 +537,7 @@ pub(crate) fn revert<C: RunnerConnection>(
     schema: &str,
     steps: &[Step],
     count: usize,
-    opts: ApplyOptions,
+    opts: ApplyOptions<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
     let rows = history(conn, schema)?;
@@ -459,7 +581,7 @@ pub(crate) fn revert<C: RunnerConnection>(
                 return Ok(());
             }
             let started = Instant::now();
-            execute_scoped(conn, schema, step, &[down])?;
+            execute_scoped(conn, schema, opts.shared, step, &[down])?;
             C::DB::delete_history(conn, schema, &step.name)?;
             report.reverted.push(Applied {
                 name: step.name.clone(),

@@ -32,9 +32,10 @@ pub enum Error {
         schema: String,
     },
 
-    /// `create_tenant` was given a schema that already exists and is not a
-    /// ryx tenant (it has no `ryx_migrations` table): making it one would let
-    /// `fleet::drop_tenant` drop it and everything in it. Nothing was changed.
+    /// A schema that already exists and is not a ryx tenant (it has no
+    /// `ryx_migrations` table): given to `create_tenant`, or to a runner while
+    /// it holds tables. Making it a tenant would let `fleet::drop_tenant` drop
+    /// it and everything in it. Nothing was changed.
     #[error(
         "schema `{schema}` already exists and is not a ryx tenant (it has no ryx_migrations table): \
          not adopting it; to make it a tenant anyway use `fleet::adopt_tenant` (CLI: `ryx tenants \
@@ -99,6 +100,33 @@ pub enum Error {
         source: diesel::result::Error,
         /// What was applied before the failure.
         report: Box<Report>,
+    },
+
+    /// A `run_in_transaction = false` migration failed. It ran outside a
+    /// transaction, so what its statements did before the failing one stays
+    /// (PostgreSQL cannot undo it); it was not recorded. A failed
+    /// `CREATE INDEX CONCURRENTLY` leaves an invalid index behind, which would
+    /// make the next run fail with "already exists": ryx drops each invalid
+    /// index the migration left, under the schema's lock, and names any it
+    /// could not drop with the statement to drop it ([`InvalidIndexes`]).
+    #[error(
+        "migration `{migration}` failed in schema `{schema}` and was not recorded; it runs \
+         outside a transaction (run_in_transaction = false), so what its statements did before \
+         the failure stays{}: fix it and run again",
+        leftovers(schema, indexes)
+    )]
+    NonTransactionalFailed {
+        /// The schema being migrated.
+        schema: String,
+        /// The migration's name.
+        migration: String,
+        /// The database's error.
+        #[source]
+        source: diesel::result::Error,
+        /// What was applied before the failure.
+        report: Box<Report>,
+        /// The invalid indexes the migration left.
+        indexes: Box<InvalidIndexes>,
     },
 
     /// A migration's `up.sql` was edited after it was applied to this schema.
@@ -256,8 +284,59 @@ impl Error {
     /// The report of what was applied before a failure, if this is one.
     pub fn report(&self) -> Option<&Report> {
         match self {
-            Error::MigrationFailed { report, .. } => Some(report),
+            Error::MigrationFailed { report, .. }
+            | Error::NonTransactionalFailed { report, .. } => Some(report),
             _ => None,
         }
     }
+}
+
+/// The invalid indexes a failed `run_in_transaction = false` migration left
+/// ([`Error::NonTransactionalFailed`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidIndexes {
+    /// Dropped by ryx: the next run can create them again.
+    pub dropped: Vec<String>,
+    /// Still there (ryx could not drop them, e.g. the connection was lost):
+    /// drop them before the next run, as the error's message says.
+    pub remaining: Vec<String>,
+}
+
+/// The part of [`Error::NonTransactionalFailed`]'s message about the invalid
+/// indexes the migration left.
+fn leftovers(schema: &str, indexes: &InvalidIndexes) -> String {
+    let (cleaned, remaining) = (&indexes.dropped, &indexes.remaining);
+    let list = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::new();
+    if !cleaned.is_empty() {
+        out.push_str(&format!(
+            "; ryx dropped the invalid index(es) it left: {}",
+            list(cleaned)
+        ));
+    }
+    if !remaining.is_empty() {
+        let drops: Vec<String> = remaining
+            .iter()
+            .map(|n| {
+                format!(
+                    "DROP INDEX CONCURRENTLY IF EXISTS {};",
+                    crate::Backend::PostgreSQL.qualify(Some(schema), n)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "; it left the invalid index(es) {}, which ryx could not drop: drop them before the \
+             next run with `{}`",
+            list(remaining),
+            drops.join(" ")
+        ));
+    }
+    out
 }

@@ -23,8 +23,11 @@ enum Source {
 ///
 /// - Each migration runs in its own transaction holding the schema's advisory
 ///   lock (PostgreSQL; `BEGIN IMMEDIATE` on SQLite), with `SET LOCAL
-///   search_path` to the schema, so unqualified names in the files land in the
-///   schema. Before the transaction ends ryx sets `search_path` back to the
+///   search_path` to the schema followed by the [shared
+///   schemas](Self::shared_schemas) (`public` unless configured): unqualified
+///   names that a migration creates land in the tenant's schema, and
+///   functions and types installed in `public` (diesel's
+///   `diesel_manage_updated_at`, an extension's types) are found. Before the transaction ends ryx sets `search_path` back to the
 ///   value it found (also with `SET LOCAL`), so the caller's value is never
 ///   changed: not inside a transaction of the caller's (where ryx's
 ///   transaction is a savepoint, and a `SET LOCAL` would otherwise last until
@@ -77,6 +80,7 @@ pub struct FileRunner {
     source: Source,
     schema: Option<String>,
     models: Vec<TableState>,
+    shared: Vec<String>,
     atomic: bool,
     allow_changed: bool,
     dry_run: bool,
@@ -88,6 +92,7 @@ impl Default for FileRunner {
             source: Source::Dir(PathBuf::from("migrations")),
             schema: None,
             models: Vec::new(),
+            shared: apply::DEFAULT_SHARED_SCHEMAS.map(str::to_owned).to_vec(),
             atomic: false,
             allow_changed: false,
             dry_run: false,
@@ -96,7 +101,8 @@ impl Default for FileRunner {
 }
 
 impl FileRunner {
-    /// A runner for `./migrations`, the `public` schema.
+    /// A runner for `./migrations`, the `public` schema (on SQLite and MySQL,
+    /// the connection's database).
     pub fn new() -> Self {
         Self::default()
     }
@@ -124,9 +130,39 @@ impl FileRunner {
         self
     }
 
-    /// The schema to migrate (default `public`; ignored on SQLite and MySQL).
+    /// The schema to migrate (default `public`). SQLite and MySQL have no
+    /// schemas: there the runner migrates the connection's database, and the
+    /// name (default `default`) only labels reports and errors.
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = Some(schema.into());
+        self
+    }
+
+    /// The schemas on a migration's `search_path` after the tenant's own
+    /// (default `["public"]`; PostgreSQL only), in order: a migration's
+    /// unqualified names are looked up in the tenant's schema first, then in
+    /// these, so it can call functions and use types installed there, such as
+    /// diesel's `diesel_manage_updated_at` (from diesel's
+    /// `00000000000000_diesel_initial_setup`) or an extension's. What a
+    /// migration creates always lands in the tenant's schema, the first on
+    /// the path.
+    ///
+    /// One caution, as with any `search_path`: a name the tenant does not
+    /// have is looked up in the shared schemas too, so `ALTER TABLE users ..`
+    /// in a tenant without a `users` table would alter `public.users`. Keep
+    /// tenant tables out of the shared schemas, or pass an empty list to
+    /// have only the tenant's schema on the path:
+    ///
+    /// ```no_run
+    /// # use ryx_migrate::FileRunner;
+    /// let tenant_only = FileRunner::new().schema("acme").shared_schemas(Vec::<String>::new());
+    /// let with_extensions = FileRunner::new().schema("acme").shared_schemas(["extensions", "public"]);
+    /// ```
+    ///
+    /// Each name must be a valid schema name ([`Error::InvalidSchemaName`]
+    /// when the run starts).
+    pub fn shared_schemas<S: Into<String>>(mut self, schemas: impl IntoIterator<Item = S>) -> Self {
+        self.shared = schemas.into_iter().map(Into::into).collect();
         self
     }
 
@@ -163,8 +199,16 @@ impl FileRunner {
         self
     }
 
-    fn schema_name(&self) -> &str {
-        self.schema.as_deref().unwrap_or("public")
+    /// The schema, or the default: `public` on PostgreSQL, and on SQLite
+    /// and MySQL (where it only labels reports and errors)
+    /// [`DEFAULT_TENANT`](crate::fleet::DEFAULT_TENANT), as the CLI calls the
+    /// database's one tenant.
+    fn schema_name<DB: crate::backend::MigrationBackend>(&self) -> &str {
+        match &self.schema {
+            Some(schema) => schema,
+            None if DB::KIND.has_schemas() => "public",
+            None => crate::fleet::DEFAULT_TENANT,
+        }
     }
 
     /// The migrations, loaded and sorted by version.
@@ -181,18 +225,20 @@ impl FileRunner {
 
     /// Applies the pending migrations to the schema.
     pub fn run<C: RunnerConnection>(&self, conn: &mut C) -> Result<Report, Error> {
-        let schema = self.schema_name();
+        let schema = self.schema_name::<C::DB>();
         ryx_dsl::SchemaName::new_for_create(schema)?;
+        apply::check_shared(&self.shared)?;
         let steps = self.steps()?;
         let mut report = Report::new(schema);
         let opts = ApplyOptions {
             atomic: self.atomic,
             allow_changed: self.allow_changed,
+            shared: &self.shared,
         };
         if self.dry_run {
             let rows = apply::history(conn, schema)?;
             let todo = apply::pending(schema, &steps, &rows, opts, &mut report)?;
-            report.planned = apply::planned_run::<C::DB>(schema, todo, self.atomic);
+            report.planned = apply::planned_run::<C::DB>(schema, &self.shared, todo, self.atomic);
             return Ok(report);
         }
         apply::apply(conn, schema, &steps, opts, &mut report)?;
@@ -206,13 +252,15 @@ impl FileRunner {
         conn: &mut C,
         steps: usize,
     ) -> Result<Report, Error> {
-        let schema = self.schema_name();
+        let schema = self.schema_name::<C::DB>();
         ryx_dsl::SchemaName::new(schema)?;
+        apply::check_shared(&self.shared)?;
         let all = self.steps()?;
         let mut report = Report::new(schema);
         let opts = ApplyOptions {
             atomic: false,
             allow_changed: self.allow_changed,
+            shared: &self.shared,
         };
         apply::revert(conn, schema, &all, steps, opts, &mut report)?;
         Ok(report)
@@ -220,7 +268,7 @@ impl FileRunner {
 
     /// The migrations not yet applied to the schema.
     pub fn pending<C: RunnerConnection>(&self, conn: &mut C) -> Result<Vec<String>, Error> {
-        let schema = self.schema_name();
+        let schema = self.schema_name::<C::DB>();
         ryx_dsl::SchemaName::new(schema)?;
         let steps = self.steps()?;
         let rows = apply::history(conn, schema)?;
@@ -236,14 +284,14 @@ impl FileRunner {
         &self,
         conn: &mut C,
     ) -> Result<Vec<crate::HistoryRow>, Error> {
-        let schema = self.schema_name();
+        let schema = self.schema_name::<C::DB>();
         ryx_dsl::SchemaName::new(schema)?;
         apply::history(conn, schema)
     }
 
     /// Compares the registered models with the live tables.
     pub fn drift<C: RunnerConnection>(&self, conn: &mut C) -> Result<Vec<Drift>, Error> {
-        let schema = self.schema_name();
+        let schema = self.schema_name::<C::DB>();
         let kind = C::DB::KIND;
         let gen = DDLGenerator::new(kind).in_schema(schema);
         let mut out = Vec::new();

@@ -66,7 +66,7 @@ mod source;
 pub use crate::apply::{create_tenant, RunnerConnection};
 pub use crate::backend::{Backend, HistoryRow, MigrationBackend};
 pub use crate::ddl::{index_name, DDLGenerator};
-pub use crate::error::Error;
+pub use crate::error::{Error, InvalidIndexes};
 pub use crate::files::FileRunner;
 pub use crate::make::{make_migration, MadeMigration};
 pub use crate::metadata::{ColumnState, ColumnType, ForeignKey, RyxTable, TableState};

@@ -124,8 +124,11 @@ fn build_and_diff<C: RunnerConnection>(
     if let Some(sql) = gen.create_schema(scratch)? {
         conn.batch_execute(&sql).map_err(db)?;
     }
+    // as the file runner runs them: the scratch schema, then `public`
+    let shared = crate::apply::DEFAULT_SHARED_SCHEMAS.map(str::to_owned);
+    let search_path = crate::apply::search_path_value(C::DB::KIND, scratch, &shared);
     for m in migrations {
-        C::DB::scope_transaction(conn, scratch).map_err(db)?;
+        C::DB::scope_transaction(conn, &search_path).map_err(db)?;
         conn.batch_execute(&m.up)
             .map_err(|source| Error::MigrationFailed {
                 schema: scratch.to_owned(),

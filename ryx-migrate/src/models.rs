@@ -54,8 +54,10 @@ impl MigrationRunner {
         self
     }
 
-    /// The schema to migrate (default `public`; ignored on SQLite and MySQL,
-    /// after validation). Created first if it does not exist.
+    /// The schema to migrate (default `public`), created first if it does not
+    /// exist. SQLite and MySQL have no schemas: there the runner migrates the
+    /// connection's database, and the name (validated; default `default`)
+    /// only labels reports and errors.
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = Some(schema.into());
         self
@@ -73,8 +75,16 @@ impl MigrationRunner {
         ordered(&self.tables)
     }
 
-    fn schema_name(&self) -> &str {
-        self.schema.as_deref().unwrap_or("public")
+    /// The schema, or the default: `public` on PostgreSQL, and on SQLite
+    /// and MySQL (where it only labels reports and errors)
+    /// [`DEFAULT_TENANT`](crate::fleet::DEFAULT_TENANT), as the CLI calls the
+    /// database's one tenant.
+    fn schema_name<DB: crate::backend::MigrationBackend>(&self) -> &str {
+        match &self.schema {
+            Some(schema) => schema,
+            None if DB::KIND.has_schemas() => "public",
+            None => crate::fleet::DEFAULT_TENANT,
+        }
     }
 
     /// Migrates the schema. One transaction on PostgreSQL and SQLite, under the
@@ -89,14 +99,14 @@ impl MigrationRunner {
     /// caller's transaction with the first DDL statement. A dry run only reads
     /// and runs anywhere.
     pub fn migrate<C: RunnerConnection>(&self, conn: &mut C) -> Result<Report, Error> {
-        let schema = self.schema_name();
+        let schema = self.schema_name::<C::DB>();
         ryx_dsl::SchemaName::new_for_create(schema)?;
         let mut report = Report::new(schema);
         if self.dry_run {
             let (steps, drift) = plan::<C>(conn, schema, &self.tables)?;
             report.drift = drift;
             // one locked transaction for every step, as `migrate` runs them
-            report.planned = apply::planned_run::<C::DB>(schema, &steps, true);
+            report.planned = apply::planned_run::<C::DB>(schema, &[], &steps, true);
             return Ok(report);
         }
         apply::refuse_open_transaction(conn, schema, None)?;
@@ -107,6 +117,10 @@ impl MigrationRunner {
         let mut current = String::from("model:schema:create");
         let result = C::DB::locked(conn, schema, true, |conn| {
             let existed = C::DB::schema_exists(conn, schema)?;
+            if existed {
+                let tables = C::DB::live_tables(conn, schema)?;
+                apply::refuse_foreign_schema::<C::DB>(schema, &tables).map_err(TxError::Ryx)?;
+            }
             backend::ensure_history::<C::DB, C>(conn, schema)?;
             if !existed {
                 record(

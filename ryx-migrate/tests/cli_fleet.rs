@@ -28,10 +28,9 @@ fn postgres_fleet_with_one_failing_tenant() {
     // make the second tenant fail at its second migration
     let bad = &schemas.0[1];
     let mut conn = diesel::PgConnection::establish(&url).unwrap();
-    conn.batch_execute(&format!(
-        "CREATE SCHEMA \"{bad}\"; CREATE TABLE \"{bad}\".ms_posts (id INT)"
-    ))
-    .unwrap();
+    ryx_migrate::create_tenant(&mut conn, bad).unwrap();
+    conn.batch_execute(&format!("CREATE TABLE \"{bad}\".ms_posts (id INT)"))
+        .unwrap();
     let mut args = vec![
         "--url",
         url.as_str(),

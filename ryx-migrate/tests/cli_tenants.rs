@@ -51,7 +51,7 @@ fn tenants_create_list_drop_and_sqlmigrate() {
         0,
     );
     assert!(
-        stdout.contains(&format!("SET LOCAL search_path TO \"{b}\";")),
+        stdout.contains(&format!("SET LOCAL search_path TO \"{b}\", \"public\";")),
         "{stdout}"
     );
     assert!(stdout.contains("CREATE TABLE ms_authors"), "{stdout}");

@@ -247,3 +247,127 @@ fn a_postgresql_failure_does_not_speak_of_mysql() {
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
 }
+
+#[test]
+fn runners_never_adopt_a_schema_holding_tables_without_history() {
+    let schemas = Schemas::new(1);
+    let legacy = &schemas.0[0];
+    let url = common::pg_url();
+    let mut conn = PgConnection::establish(&url).unwrap();
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA \"{legacy}\"; CREATE TABLE \"{legacy}\".important (id INT)"
+    ))
+    .unwrap();
+    let dir = fixtures("basic");
+    // the library's file runner refuses, naming the way to adopt it
+    let e = ryx_migrate::FileRunner::new()
+        .migrations_dir(&dir)
+        .schema(legacy.as_str())
+        .run(&mut conn)
+        .unwrap_err();
+    assert!(matches!(e, ryx_migrate::Error::NotATenant { .. }), "{e:?}");
+    assert!(e.to_string().contains("--adopt"), "{e}");
+    assert_eq!(tables(&mut conn, legacy), ["important"], "left as it was");
+    // the CLI too: the tenant fails, with the same words, and nothing changes
+    let out = ryx(&[
+        "--url",
+        &url,
+        "migrate",
+        "--schema",
+        legacy,
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (common::text(&out.stdout), common::text(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("not a ryx tenant"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(tables(&mut conn, legacy), ["important"], "left as it was");
+    // so `drop --yes` still refuses it
+    expect_one_line_error(
+        &ryx(&["--url", &url, "tenants", "drop", legacy, "--yes"]),
+        2,
+        "not a ryx tenant",
+    );
+    // adopted on purpose, it migrates
+    ryx_migrate::fleet::adopt_tenant(&mut conn, legacy).unwrap();
+    let report = ryx_migrate::FileRunner::new()
+        .migrations_dir(&dir)
+        .schema(legacy.as_str())
+        .run(&mut conn)
+        .unwrap();
+    assert_eq!(report.applied.len(), 3);
+    // an empty schema made by hand is not a tenant's data: a runner may use it
+    let schemas2 = Schemas::new(1);
+    let empty = &schemas2.0[0];
+    conn.batch_execute(&format!("CREATE SCHEMA \"{empty}\""))
+        .unwrap();
+    ryx_migrate::FileRunner::new()
+        .migrations_dir(&dir)
+        .schema(empty.as_str())
+        .run(&mut conn)
+        .unwrap();
+}
+
+#[test]
+fn names_differing_only_by_case_or_whitespace_need_force() {
+    let base = unique("ryx_cli_case");
+    let upper = base.to_uppercase();
+    let padded = format!("{base} ");
+    // every variant is dropped at the end
+    let _guard = Schemas(vec![base.clone(), upper.clone(), padded.clone()]);
+    let url = common::pg_url();
+    expect(
+        &ryx(&["--url", &url, "tenants", "create", &base, "--no-migrate"]),
+        0,
+    );
+    for other in [&upper, &padded] {
+        expect_one_line_error(
+            &ryx(&["--url", &url, "tenants", "create", other, "--no-migrate"]),
+            2,
+            "--force",
+        );
+    }
+    let mut conn = PgConnection::establish(&url).unwrap();
+    let tenants = ryx_migrate::fleet::tenants(&mut conn).unwrap();
+    assert!(!tenants.contains(&upper) && !tenants.contains(&padded));
+    // forced, each is its own schema, used exactly as given
+    for other in [&upper, &padded] {
+        let (stdout, _) = expect(
+            &ryx(&[
+                "--url",
+                &url,
+                "tenants",
+                "create",
+                other,
+                "--no-migrate",
+                "--force",
+            ]),
+            0,
+        );
+        assert!(stdout.contains("created"), "{stdout}");
+    }
+    let tenants = ryx_migrate::fleet::tenants(&mut conn).unwrap();
+    for name in [&base, &upper, &padded] {
+        assert!(tenants.contains(name), "{name:?} in {tenants:?}");
+    }
+}
+
+#[test]
+fn rollback_of_zero_steps_is_a_usage_error() {
+    let schemas = Schemas::new(1);
+    let url = common::pg_url();
+    let out = ryx(&[
+        "--url",
+        &url,
+        "rollback",
+        "--schema",
+        &schemas.0[0],
+        "--steps",
+        "0",
+    ]);
+    expect_one_line_error(&out, 2, "--steps");
+    assert!(common::text(&out.stdout).is_empty());
+}

@@ -72,6 +72,18 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     where
         C: Connection<Backend = Self> + LoadConnection;
 
+    /// The invalid indexes of `schema` (PostgreSQL: `pg_index.indisvalid` is
+    /// false), such as a failed `CREATE INDEX CONCURRENTLY` leaves behind;
+    /// none on backends without them.
+    #[doc(hidden)]
+    fn invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = (conn, schema);
+        Ok(Vec::new())
+    }
+
     /// Runs `f` under the schema's migration lock: inside one transaction that
     /// holds `pg_advisory_xact_lock` (PostgreSQL), `BEGIN IMMEDIATE` (SQLite), or
     /// `GET_LOCK` around a transaction (MySQL). With `transactional == false`
@@ -103,25 +115,27 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     #[doc(hidden)]
     fn locked_script(schema: &str, transactional: bool) -> (Vec<String>, Vec<String>);
 
-    /// Makes unqualified names in the current transaction resolve in `schema`
-    /// (PostgreSQL: `set_config('search_path', .., true)`, i.e. `SET LOCAL`);
-    /// nothing on backends without schemas.
+    /// Sets `search_path` (a list of quoted schema names, the tenant first:
+    /// `"acme", "public"`) for the current transaction (PostgreSQL:
+    /// `set_config('search_path', .., true)`, i.e. `SET LOCAL`); nothing on
+    /// backends without schemas.
     ///
     /// `SET LOCAL` lasts until the end of the top-level transaction, not of a
     /// savepoint: inside a transaction ryx does not own, use
     /// [`scoped_in_transaction`](Self::scoped_in_transaction), which puts the
     /// previous value back.
     #[doc(hidden)]
-    fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
+    fn scope_transaction<C>(conn: &mut C, search_path: &str) -> QueryResult<()>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
-        let _ = (conn, schema);
+        let _ = (conn, search_path);
         Ok(())
     }
 
-    /// Runs `f` inside the current transaction (or savepoint) with unqualified
-    /// names resolving in `schema`, then puts the `search_path` it found back,
+    /// Runs `f` inside the current transaction (or savepoint) with
+    /// `search_path` set as [`scope_transaction`](Self::scope_transaction)
+    /// sets it, then puts the `search_path` it found back,
     /// transaction-locally (PostgreSQL; `f` alone elsewhere). When the caller
     /// has a transaction open, ryx's transaction is a savepoint in it, and a
     /// `SET LOCAL` made there would outlive the savepoint for the rest of the
@@ -132,13 +146,13 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     #[doc(hidden)]
     fn scoped_in_transaction<C, T>(
         conn: &mut C,
-        schema: &str,
+        search_path: &str,
         f: impl FnOnce(&mut C) -> Result<T, TxError>,
     ) -> Result<T, TxError>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
-        let _ = schema;
+        let _ = search_path;
         f(conn)
     }
 
@@ -160,19 +174,19 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
         Ok(true)
     }
 
-    /// Makes unqualified names resolve in `schema` for the session, outside a
-    /// transaction (PostgreSQL), returning the previous setting to restore.
+    /// Sets `search_path` (as [`scope_transaction`](Self::scope_transaction)
+    /// takes it) for the session, outside a transaction (PostgreSQL), returning the previous setting to restore.
     /// Used only for `run_in_transaction = false` migrations, which cannot use
     /// `SET LOCAL`; the caller restores it on every path. Must not be called
     /// inside a transaction: the value read there may be a transaction-local
     /// one, and restoring it at session level would make it the session's
     /// (the runners refuse such migrations inside a transaction).
     #[doc(hidden)]
-    fn scope_session<C>(conn: &mut C, schema: &str) -> QueryResult<Option<String>>
+    fn scope_session<C>(conn: &mut C, search_path: &str) -> QueryResult<Option<String>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
-        let _ = (conn, schema);
+        let _ = (conn, search_path);
         Ok(None)
     }
 

@@ -66,6 +66,21 @@ impl MigrationBackend for diesel::pg::Pg {
         load_names(conn, q)
     }
 
+    fn invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT i.relname::text AS name FROM pg_catalog.pg_index x \
+             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace \
+             WHERE n.nspname = $1 AND NOT x.indisvalid ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned());
+        load_names(conn, q)
+    }
+
     fn locked<C, T>(
         conn: &mut C,
         schema: &str,
@@ -77,14 +92,36 @@ impl MigrationBackend for diesel::pg::Pg {
     {
         let key = crate::checksum::advisory_lock_key(schema);
         if transactional {
-            conn.transaction(|conn| {
+            // Outside the caller's transaction, wait for the schema's lock
+            // before BEGIN (see `wait_for_advisory_lock`) and hold it at
+            // session level until the transaction has its own. Not through
+            // a transaction pooler, whose next transaction may run on another
+            // server connection than the session lock: there the transaction
+            // waits for its lock itself (and non-transactional migrations,
+            // the `CREATE INDEX CONCURRENTLY` this wait is for, are refused).
+            let mut waited =
+                !diesel_transaction_open(conn)? && !ryx_pool::behind_transaction_pooler(conn);
+            if waited {
+                wait_for_advisory_lock(conn, key)?;
+            }
+            let result = conn.transaction(|conn| {
                 // Taken before anything touches the catalog: CREATE SCHEMA/TABLE
-                // IF NOT EXISTS race with each other without it.
+                // IF NOT EXISTS race with each other without it. Immediate when
+                // the session lock is held (advisory locks are re-entrant).
                 diesel::sql_query("SELECT pg_catalog.pg_advisory_xact_lock($1)")
                     .bind::<BigInt, _>(key)
                     .execute(conn)?;
+                if waited {
+                    waited = false;
+                    session_unlock(conn, key)?;
+                }
                 f(conn)
-            })
+            });
+            if waited {
+                // BEGIN or the lock failed: give the session lock back
+                let _ = session_unlock(conn, key);
+            }
+            result
         } else {
             // The runners refuse non-transactional work inside a transaction
             // before they start; this guards the session-level search_path.
@@ -94,13 +131,9 @@ impl MigrationBackend for diesel::pg::Pg {
                     reason: "a `run_in_transaction = false` migration cannot run inside a transaction block".into(),
                 }));
             }
-            diesel::sql_query("SELECT pg_catalog.pg_advisory_lock($1)")
-                .bind::<BigInt, _>(key)
-                .execute(conn)?;
+            wait_for_advisory_lock(conn, key)?;
             let result = f(conn);
-            let unlocked = diesel::sql_query("SELECT pg_catalog.pg_advisory_unlock($1)")
-                .bind::<BigInt, _>(key)
-                .execute(conn);
+            let unlocked = session_unlock(conn, key);
             let value = result?;
             unlocked.map_err(|e| unlock_failed(schema, e))?;
             Ok(value)
@@ -108,7 +141,10 @@ impl MigrationBackend for diesel::pg::Pg {
     }
 
     fn locked_script(schema: &str, transactional: bool) -> (Vec<String>, Vec<String>) {
-        // As `locked` sends them, the key inlined (it is bound there).
+        // As `locked` sends them, the key inlined (it is bound there); the
+        // lock is shown as the blocking call a script run by hand would use,
+        // where `locked` polls its `pg_try_` form (see
+        // `wait_for_advisory_lock`).
         let key = crate::checksum::advisory_lock_key(schema);
         if transactional {
             (
@@ -126,17 +162,17 @@ impl MigrationBackend for diesel::pg::Pg {
         }
     }
 
-    fn scope_transaction<C>(conn: &mut C, schema: &str) -> QueryResult<()>
+    fn scope_transaction<C>(conn: &mut C, search_path: &str) -> QueryResult<()>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
-        // SET LOCAL, with the (quoted) schema passed as a bound value.
-        pg_set_search_path(conn, &Backend::PostgreSQL.quote(schema), true)
+        // SET LOCAL, with the value (quoted names) passed as a bound value.
+        pg_set_search_path(conn, search_path, true)
     }
 
     fn scoped_in_transaction<C, T>(
         conn: &mut C,
-        schema: &str,
+        search_path: &str,
         f: impl FnOnce(&mut C) -> Result<T, TxError>,
     ) -> Result<T, TxError>
     where
@@ -147,7 +183,7 @@ impl MigrationBackend for diesel::pg::Pg {
         // again the value for the rest of this transaction, and at its end
         // PostgreSQL discards it like any SET LOCAL, leaving the session's.
         let previous = pg_search_path(conn)?;
-        Self::scope_transaction(conn, schema)?;
+        Self::scope_transaction(conn, search_path)?;
         let value = f(conn)?;
         pg_set_search_path(conn, &previous, true)?;
         Ok(value)
@@ -190,7 +226,7 @@ impl MigrationBackend for diesel::pg::Pg {
         load_names(conn, q).map(|names| !names.is_empty())
     }
 
-    fn scope_session<C>(conn: &mut C, schema: &str) -> QueryResult<Option<String>>
+    fn scope_session<C>(conn: &mut C, search_path: &str) -> QueryResult<Option<String>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
@@ -198,7 +234,7 @@ impl MigrationBackend for diesel::pg::Pg {
         // force is the session's own, so setting it back at session level
         // restores exactly what was there.
         let previous = pg_search_path(conn)?;
-        pg_set_search_path(conn, &Backend::PostgreSQL.quote(schema), false)?;
+        pg_set_search_path(conn, search_path, false)?;
         Ok(Some(previous))
     }
 
@@ -273,6 +309,49 @@ impl MigrationBackend for diesel::pg::Pg {
     }
 
     history_methods!();
+}
+
+/// Takes the session-level advisory lock `key`, outside any transaction, by
+/// polling `pg_try_advisory_lock` (2 ms between attempts, doubling up to
+/// 100 ms) rather than waiting inside `pg_advisory_lock` or
+/// `pg_advisory_xact_lock`. A `CREATE INDEX CONCURRENTLY` run by the lock's
+/// holder waits for every transaction that held a snapshot when it started:
+/// a runner waiting inside a statement (it holds a snapshot) or inside an
+/// open transaction would wait for the holder while the holder waits for it.
+/// Polling from outside a transaction, each attempt is a transaction of its
+/// own that ends at once. Like the blocking call, it waits as long as the
+/// holder holds the lock.
+fn wait_for_advisory_lock<C>(conn: &mut C, key: i64) -> QueryResult<()>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    #[derive(QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = Bool)]
+        got: bool,
+    }
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        let attempt: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_lock($1) AS got")
+            .bind::<BigInt, _>(key)
+            .get_result(conn)?;
+        if attempt.got {
+            return Ok(());
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Releases the session-level advisory lock `key`.
+fn session_unlock<C>(conn: &mut C, key: i64) -> QueryResult<()>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    diesel::sql_query("SELECT pg_catalog.pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(key)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// `current_setting('search_path')`: the value in force, exactly as

@@ -20,6 +20,41 @@ pub(super) struct MigrationsDir {
     pub(super) dir: PathBuf,
 }
 
+/// `--shared-schema S ...` / `--no-shared-schemas`: the schemas on a
+/// migration's `search_path` after the tenant's own.
+#[derive(Args, Debug, Clone)]
+pub(super) struct SharedSchemas {
+    /// A schema a migration's unqualified names are also looked up in, after
+    /// the tenant's own, for functions and types installed there such as
+    /// diesel's diesel_manage_updated_at (repeatable; default: public).
+    #[arg(long = "shared-schema", value_name = "SCHEMA")]
+    shared: Vec<String>,
+    /// Only the tenant's own schema on a migration's search_path.
+    #[arg(long, conflicts_with = "shared")]
+    no_shared_schemas: bool,
+}
+
+impl SharedSchemas {
+    /// The schemas given, or `None` for the runners' default (`public`).
+    pub(super) fn list(&self) -> Option<Vec<String>> {
+        if self.no_shared_schemas {
+            Some(Vec::new())
+        } else if self.shared.is_empty() {
+            None
+        } else {
+            Some(self.shared.clone())
+        }
+    }
+
+    /// `runner` with these schemas.
+    pub(super) fn apply(&self, runner: crate::FileRunner) -> crate::FileRunner {
+        match self.list() {
+            Some(list) => runner.shared_schemas(list),
+            None => runner,
+        }
+    }
+}
+
 /// `--schema S ...` or `--all-schemas`: the tenants a command works on.
 #[derive(Args, Debug, Clone)]
 pub(super) struct Targets {

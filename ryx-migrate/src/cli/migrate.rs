@@ -8,7 +8,7 @@ use clap::Args;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use ryx_pool::{ConnectionManager, ManagedConnection, PoolBackend};
 
-use super::args::{MigrationsDir, Targets};
+use super::args::{MigrationsDir, SharedSchemas, Targets};
 use super::output::{
     chain, esay, print_planned, say, say_raw, Failure, Format, FormatOpt, SUCCESS, TENANT_FAILED,
 };
@@ -46,6 +46,8 @@ pub(super) struct MigrateArgs {
     /// Accept migrations edited after they were applied.
     #[arg(long)]
     allow_changed: bool,
+    #[command(flatten)]
+    shared: SharedSchemas,
     #[command(flatten)]
     format: FormatOpt,
 }
@@ -92,12 +94,15 @@ where
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(30))
         .build_unchecked(manager);
-    let runner = FleetRunner::new()
+    let mut runner = FleetRunner::new()
         .migrations(migrations)
         .schemas(schemas.iter().cloned())
         .jobs(jobs)
         .fail_fast(args.fail_fast)
         .allow_changed(args.allow_changed);
+    if let Some(shared) = args.shared.list() {
+        runner = runner.shared_schemas(shared);
+    }
     fleet_run(&pool, runner, schemas.len(), args.format.format)
 }
 
@@ -110,7 +115,9 @@ fn dry_run<C: RunnerConnection>(
 ) -> Result<u8, Failure> {
     let mut json = Vec::new();
     for schema in schemas {
-        let report = FileRunner::new()
+        let report = args
+            .shared
+            .apply(FileRunner::new())
             .migrations(migrations.to_vec())
             .schema(schema.clone())
             .dry_run(true)
@@ -161,7 +168,10 @@ fn describe(result: &TenantResult) -> String {
             ),
             None => format!("{}: FAILED: {}", result.schema, chain(e)),
         },
-        Outcome::NotStarted => format!("{}: not started (--fail-fast)", result.schema),
+        Outcome::NotStarted => format!(
+            "{}: not started (after a failure with --fail-fast, or once the database refused a connection)",
+            result.schema
+        ),
     }
 }
 

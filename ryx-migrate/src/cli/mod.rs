@@ -160,7 +160,7 @@ impl Cli {
         match self.dispatch(opts) {
             Ok(code) => ExitCode::from(code),
             Err(failure) => {
-                esay!("error: {}", failure.message);
+                esay!("error: {}", output::one_line(&failure.message));
                 ExitCode::from(failure.code)
             }
         }

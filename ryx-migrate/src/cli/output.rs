@@ -82,7 +82,7 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match e {
-            Error::MigrationFailed { .. } => TENANT_FAILED,
+            Error::MigrationFailed { .. } | Error::NonTransactionalFailed { .. } => TENANT_FAILED,
             _ => USAGE,
         };
         Failure {
@@ -105,7 +105,13 @@ pub(super) fn chain(e: &dyn std::error::Error) -> String {
         }
         source = s.source();
     }
-    out.replace('\n', " ")
+    one_line(&out)
+}
+
+/// `text` on one line: line breaks (a database's `DETAIL`, a schema name
+/// holding a newline) become spaces, so an error is always one `error:` line.
+pub(super) fn one_line(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
 }
 
 /// A schema name refused by `ryx_dsl::SchemaName`, as a usage error.

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::args::MigrationsDir;
+use super::args::{MigrationsDir, SharedSchemas};
 use super::output::{invalid_schema, note_no_schemas, say, Failure, SUCCESS};
 use crate::apply::RunnerConnection;
 use crate::backend::MigrationBackend;
@@ -14,14 +14,25 @@ pub(super) struct RollbackArgs {
     /// The tenant schema.
     #[arg(long = "schema", value_name = "SCHEMA")]
     schema: String,
-    /// How many migrations to revert.
-    #[arg(long, default_value_t = 1)]
+    /// How many migrations to revert (at least 1).
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     steps: usize,
     /// Revert migrations whose up.sql was edited after they were applied.
     #[arg(long)]
     allow_changed: bool,
     #[command(flatten)]
     dir: MigrationsDir,
+    #[command(flatten)]
+    shared: SharedSchemas,
+}
+
+/// `--steps`: a whole number, at least 1 (`0` would revert nothing, silently).
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1: the number of migrations to revert".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number of migrations to revert, such as 1".to_owned()),
+    }
 }
 
 /// Runs `ryx rollback` (on SQLite and MySQL, on the database itself).
@@ -34,7 +45,9 @@ pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &RollbackArgs) -> Res
         note_no_schemas(kind);
         DEFAULT_TENANT.to_owned()
     };
-    let report = FileRunner::new()
+    let report = args
+        .shared
+        .apply(FileRunner::new())
         .migrations_dir(&args.dir.dir)
         .schema(schema)
         .allow_changed(args.allow_changed)

@@ -55,6 +55,7 @@ pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &ShowArgs) -> Result<
         }
     }
     for schema in &missing {
+        let schema = super::output::one_line(schema);
         esay!(
             "error: schema `{schema}` does not exist: check the name, or create it with `ryx tenants create {schema}`"
         );

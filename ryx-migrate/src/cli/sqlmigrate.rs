@@ -7,7 +7,7 @@
 
 use clap::Args;
 
-use super::args::MigrationsDir;
+use super::args::{MigrationsDir, SharedSchemas};
 use super::output::{invalid_schema, note_no_schemas, print_planned, say, Failure, SUCCESS};
 use super::url::{backend_parser, not_built, parse_url};
 use crate::apply::{self, Step};
@@ -27,6 +27,8 @@ pub(super) struct SqlArgs {
     backend: Option<Backend>,
     #[command(flatten)]
     dir: MigrationsDir,
+    #[command(flatten)]
+    shared: SharedSchemas,
 }
 
 /// Runs `ryx sqlmigrate` for `--backend`, or else the backend of `url`.
@@ -38,7 +40,14 @@ pub(super) fn run(args: &SqlArgs, url: Option<&str>) -> Result<u8, Failure> {
     ryx_dsl::SchemaName::new(&args.schema).map_err(invalid_schema)?;
     let migrations = load_dir(&args.dir.dir)?;
     let found = find(&migrations, args)?;
-    let planned = plan(backend, &args.schema, found)?;
+    let shared = args
+        .shared
+        .list()
+        .unwrap_or_else(|| apply::DEFAULT_SHARED_SCHEMAS.map(str::to_owned).to_vec());
+    for s in &shared {
+        ryx_dsl::SchemaName::new(s).map_err(invalid_schema)?;
+    }
+    let planned = plan(backend, &args.schema, &shared, found)?;
     if !backend.has_schemas() {
         note_no_schemas(backend);
     }
@@ -69,15 +78,24 @@ fn find<'m>(migrations: &'m [MigrationFile], args: &SqlArgs) -> Result<&'m Migra
 
 /// The statements the library sends for `migration` in `schema` on
 /// `backend`, run on its own: transaction and lock included.
-fn plan(backend: Backend, schema: &str, migration: &MigrationFile) -> Result<Planned, Failure> {
+fn plan(
+    backend: Backend,
+    schema: &str,
+    shared: &[String],
+    migration: &MigrationFile,
+) -> Result<Planned, Failure> {
     let step = Step::from(migration);
     match backend {
         #[cfg(feature = "postgres")]
-        Backend::PostgreSQL => Ok(apply::planned::<diesel::pg::Pg>(schema, &step)),
+        Backend::PostgreSQL => Ok(apply::planned::<diesel::pg::Pg>(schema, shared, &step)),
         #[cfg(feature = "mysql")]
-        Backend::MySQL => Ok(apply::planned::<diesel::mysql::Mysql>(schema, &step)),
+        Backend::MySQL => Ok(apply::planned::<diesel::mysql::Mysql>(
+            schema, shared, &step,
+        )),
         #[cfg(feature = "sqlite")]
-        Backend::SQLite => Ok(apply::planned::<diesel::sqlite::Sqlite>(schema, &step)),
+        Backend::SQLite => Ok(apply::planned::<diesel::sqlite::Sqlite>(
+            schema, shared, &step,
+        )),
         #[allow(unreachable_patterns)]
         other => Err(not_built(other)),
     }

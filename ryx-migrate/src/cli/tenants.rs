@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::args::MigrationsDir;
+use super::args::{MigrationsDir, SharedSchemas};
 use super::output::{esay, invalid_schema, say, Failure, Format, FormatOpt, SUCCESS};
 use crate::apply::{create_tenant, RunnerConnection};
 use crate::backend::MigrationBackend;
@@ -29,8 +29,14 @@ pub(super) enum TenantsCommand {
         /// table) one: `tenants drop` can then drop it with everything in it.
         #[arg(long)]
         adopt: bool,
+        /// Create it even if its name differs from an existing tenant's only
+        /// by case or surrounding whitespace (`Acme` beside `acme`).
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         dir: MigrationsDir,
+        #[command(flatten)]
+        shared: SharedSchemas,
     },
     /// Drop a tenant schema and everything in it (needs --yes).
     Drop {
@@ -53,8 +59,20 @@ pub(super) fn run<C: RunnerConnection>(
             schema,
             no_migrate,
             adopt,
+            force,
             dir,
-        } => create(conn, schema, *no_migrate, *adopt, dir),
+            shared,
+        } => create(
+            conn,
+            schema,
+            CreateOptions {
+                no_migrate: *no_migrate,
+                adopt: *adopt,
+                force: *force,
+                dir,
+                shared,
+            },
+        ),
         TenantsCommand::Drop { schema, yes } => drop_tenant(conn, schema, *yes),
     }
 }
@@ -72,16 +90,37 @@ fn list<C: RunnerConnection>(conn: &mut C, format: Format) -> Result<u8, Failure
     Ok(SUCCESS)
 }
 
+/// The flags of `tenants create`.
+struct CreateOptions<'a> {
+    no_migrate: bool,
+    adopt: bool,
+    force: bool,
+    dir: &'a MigrationsDir,
+    shared: &'a SharedSchemas,
+}
+
+/// A name as a person reads it: without surrounding whitespace, in lower
+/// case. Two names that fold alike are easily mistaken for each other.
+fn folded(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// Creates the schema and its history table, then (unless `no_migrate`)
 /// applies the folder's migrations. An existing tenant is left as it is; an
-/// existing schema that is not a tenant is refused unless `adopt`.
+/// existing schema that is not a tenant is refused unless `adopt`; a name
+/// that folds to an existing tenant's (`Acme` beside `acme`) unless `force`.
 fn create<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
-    no_migrate: bool,
-    adopt: bool,
-    dir: &MigrationsDir,
+    options: CreateOptions<'_>,
 ) -> Result<u8, Failure> {
+    let CreateOptions {
+        no_migrate,
+        adopt,
+        force,
+        dir,
+        shared,
+    } = options;
     let kind = <C::DB as MigrationBackend>::KIND;
     refuse_reserved(schema)?;
     ryx_dsl::SchemaName::new_for_create(schema).map_err(invalid_schema)?;
@@ -99,6 +138,25 @@ fn create<C: RunnerConnection>(
         }
         return Ok(SUCCESS);
     }
+    if kind.has_schemas() && !force {
+        let key = folded(schema);
+        let alike: Vec<String> = fleet::tenants(conn)?
+            .into_iter()
+            .filter(|t| t != schema && folded(t) == key)
+            .collect();
+        if !alike.is_empty() {
+            return Err(Failure::usage(format!(
+                "`{schema}` differs only by case or surrounding whitespace from the existing \
+                 tenant(s) {}: ryx uses names exactly as given, so this would be another \
+                 schema; pass --force to create it anyway",
+                alike
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
     if adopt {
         fleet::adopt_tenant(conn, schema)?;
     } else {
@@ -112,7 +170,8 @@ fn create<C: RunnerConnection>(
     if no_migrate {
         say!("{schema}: {done}");
     } else {
-        let report = FileRunner::new()
+        let report = shared
+            .apply(FileRunner::new())
             .migrations_dir(&dir.dir)
             .schema(schema)
             .run(conn)?;

@@ -25,7 +25,9 @@ pub enum Outcome {
     Current,
     /// Migrating failed (earlier migrations of this tenant may have been applied).
     Failed(Error),
-    /// Not started because an earlier tenant failed and `fail_fast` was set.
+    /// Not started: an earlier tenant failed and `fail_fast` was set, or a
+    /// worker could not get a connection from the pool (the server refusing
+    /// or unreachable), after which no tenant is started.
     NotStarted,
 }
 
@@ -68,7 +70,8 @@ impl FleetReport {
             .iter()
             .filter(|t| matches!(t.outcome, Outcome::Failed(_)))
     }
-    /// Tenants not started after a failure with `fail_fast`.
+    /// Tenants not started: after a failure with `fail_fast`, or once the
+    /// pool could not give a connection.
     pub fn not_started(&self) -> impl Iterator<Item = &TenantResult> {
         self.tenants
             .iter()
@@ -87,7 +90,10 @@ impl FleetReport {
 /// that are current are not touched (no lock, no transaction). The others are
 /// migrated by [`jobs`](Self::jobs) workers, each tenant under its schema's
 /// advisory lock. A failed tenant does not stop the others unless
-/// [`fail_fast`](Self::fail_fast) is set.
+/// [`fail_fast`](Self::fail_fast) is set; a worker that cannot get a
+/// connection (the server refusing or down) stops the run: the tenants not
+/// yet started are reported [`Outcome::NotStarted`], instead of each waiting
+/// the pool's whole `connection_timeout` in turn.
 ///
 /// Any r2d2 pool of diesel connections works: one built with ryx's
 /// `ryx::pool::ConnectionManager` (recommended) or diesel's own manager.
@@ -112,6 +118,7 @@ pub struct FleetRunner<'a> {
     jobs: usize,
     fail_fast: bool,
     allow_changed: bool,
+    shared: Option<Vec<String>>,
     on_done: Option<OnDone<'a>>,
 }
 
@@ -126,6 +133,7 @@ impl std::fmt::Debug for FleetRunner<'_> {
             .field("jobs", &self.jobs)
             .field("fail_fast", &self.fail_fast)
             .field("allow_changed", &self.allow_changed)
+            .field("shared", &self.shared)
             .field("on_done", &self.on_done.is_some())
             .finish()
     }
@@ -139,6 +147,7 @@ impl Default for FleetRunner<'_> {
             jobs: std::thread::available_parallelism().map_or(1, usize::from),
             fail_fast: false,
             allow_changed: false,
+            shared: None,
             on_done: None,
         }
     }
@@ -189,6 +198,13 @@ impl<'a> FleetRunner<'a> {
         self
     }
 
+    /// The schemas on each migration's `search_path` after the tenant's own,
+    /// as [`FileRunner::shared_schemas`] (default `["public"]`).
+    pub fn shared_schemas<S: Into<String>>(mut self, schemas: impl IntoIterator<Item = S>) -> Self {
+        self.shared = Some(schemas.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Called after each tenant, from the worker that migrated it (for
     /// progress output). Default: nothing.
     pub fn on_done(mut self, on_done: impl Fn(&TenantResult) + Sync + 'a) -> Self {
@@ -211,6 +227,20 @@ impl<'a> FleetRunner<'a> {
     }
 }
 
+impl FleetRunner<'_> {
+    /// The runner of one tenant.
+    fn file_runner(&self, migrations: &[MigrationFile], schema: &str) -> FileRunner {
+        let runner = FileRunner::new()
+            .migrations(migrations.to_vec())
+            .schema(schema)
+            .allow_changed(self.allow_changed);
+        match &self.shared {
+            Some(shared) => runner.shared_schemas(shared.iter().cloned()),
+            None => runner,
+        }
+    }
+}
+
 /// The run behind [`FleetRunner::run`].
 fn migrate_fleet<M>(
     pool: &Pool<M>,
@@ -226,6 +256,9 @@ where
     let started = Instant::now();
     let schemas = super::checked_schemas(schemas)?;
     let schemas = schemas.as_slice();
+    if let Some(shared) = &options.shared {
+        crate::apply::check_shared(shared)?;
+    }
     let statuses = {
         let mut conn = pool.get().map_err(Error::Pool)?;
         status(&mut conn, Some(schemas), migrations)?
@@ -269,17 +302,21 @@ where
                 } else {
                     let t0 = Instant::now();
                     let outcome = match pool.get() {
-                        Err(e) => Outcome::Failed(Error::Pool(e)),
-                        Ok(mut conn) => match FileRunner::new()
-                            .migrations(migrations.to_vec())
-                            .schema(schema.clone())
-                            .allow_changed(options.allow_changed)
-                            .run(&mut conn)
-                        {
-                            Ok(report) if report.is_noop() => Outcome::Current,
-                            Ok(report) => Outcome::Migrated(report),
-                            Err(e) => Outcome::Failed(e),
-                        },
+                        Err(e) => {
+                            // No connection within the pool's timeout, though
+                            // no worker holds more than one: the server is
+                            // refusing or unreachable, and every later tenant
+                            // would wait the whole timeout too. Start no more.
+                            stop.store(true, Ordering::SeqCst);
+                            Outcome::Failed(Error::Pool(e))
+                        }
+                        Ok(mut conn) => {
+                            match options.file_runner(migrations, &schema).run(&mut conn) {
+                                Ok(report) if report.is_noop() => Outcome::Current,
+                                Ok(report) => Outcome::Migrated(report),
+                                Err(e) => Outcome::Failed(e),
+                            }
+                        }
                     };
                     if matches!(outcome, Outcome::Failed(_)) && options.fail_fast {
                         stop.store(true, Ordering::SeqCst);
