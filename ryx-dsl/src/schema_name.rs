@@ -77,6 +77,11 @@ pub fn validate_schema_name(name: &str) -> Result<(), SchemaNameError> {
 /// statement is built; a `SchemaName` lets callers validate once, up front,
 /// for example when a tenant signs up.
 ///
+/// A name is used exactly as given, byte for byte, and always quoted:
+/// `Tenant1`, `tenant1` and `tenant1 ` are three different schemas (PostgreSQL
+/// folds only unquoted names to lower case). Normalise names where tenants
+/// are named, if that is wanted; ryx never does.
+///
 /// ```
 /// use ryx_dsl::{SchemaName, SchemaNameError};
 ///
@@ -86,6 +91,8 @@ pub fn validate_schema_name(name: &str) -> Result<(), SchemaNameError> {
 /// assert!(matches!(SchemaName::new(""), Err(SchemaNameError::Empty)));
 /// assert!(SchemaName::new("a".repeat(64)).is_err());
 /// assert!(SchemaName::new_for_create("pg_tenant").is_err());
+/// assert_ne!(SchemaName::new("Tenant1")?, SchemaName::new("tenant1")?);
+/// assert_eq!(SchemaName::new("tenant1 ")?.quoted(), r#""tenant1 ""#);
 /// # Ok::<(), SchemaNameError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

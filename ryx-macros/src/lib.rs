@@ -12,6 +12,8 @@
 mod ast;
 mod attr;
 mod expand;
+#[cfg(test)]
+mod fuzz;
 mod valid;
 
 use proc_macro::TokenStream;

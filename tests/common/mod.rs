@@ -11,6 +11,7 @@
 )]
 
 pub mod dsl;
+pub mod hostile;
 pub mod migrations;
 pub mod pg_session;
 pub mod pgbouncer;

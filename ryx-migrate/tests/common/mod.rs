@@ -9,6 +9,8 @@
     clippy::panic
 )]
 
+pub mod faults;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
