@@ -159,17 +159,26 @@ fn main() -> Result<(), Box<dyn Error>> {
             return Err(format!("{url}: MySQL support is the `mysql` feature: cargo run --example multi_tenant --features mysql -- --url ..").into());
         }
         other => {
+            // the default database: a file of this run's own, removed at the
+            // end (two runs at once never share it)
+            let mut demo_file = None;
             let path = match other {
                 Some(url) => url.strip_prefix("sqlite://").unwrap_or(url).to_owned(),
                 None => {
-                    let path = std::env::temp_dir().join("ryx_multi_tenant_demo.sqlite3");
-                    let _ = std::fs::remove_file(&path);
-                    path.to_string_lossy().into_owned()
+                    let file = tempfile::Builder::new()
+                        .prefix("ryx_multi_tenant_demo_")
+                        .suffix(".sqlite3")
+                        .tempfile()?;
+                    let path = file.path().to_string_lossy().into_owned();
+                    demo_file = Some(file);
+                    path
                 }
             };
             let mut conn = SqliteConnection::establish(&path)?;
             println!("SQLite ({path}): schemas are a no-op, all tenants share one set of tables");
             run_demo!(&mut conn);
+            drop(conn);
+            drop(demo_file);
         }
     }
     Ok(())

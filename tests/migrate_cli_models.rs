@@ -161,15 +161,7 @@ fn cli_with_models_migrates_from_models() {
         let t = <diesel::pg::Pg as MigrationBackend>::live_tables(&mut conn, s).unwrap();
         assert!(t.contains(&"mk_posts".to_owned()), "{t:?}");
     }
-    // without models the same command is a usage error
-    let code = ryx::migrate::cli::Cli::new().run_from([
-        "ryx",
-        "--url",
-        url.as_str(),
-        "migrate",
-        "--from-models",
-        "--schema",
-        "x",
-    ]);
-    assert_eq!(code, std::process::ExitCode::from(2));
+    // (without models the same command is a usage error: the `ryx` binary,
+    // which has none, is run as a process in ryx-migrate/tests/cli_errors.rs,
+    // where its stderr is checked instead of reaching this test's output)
 }

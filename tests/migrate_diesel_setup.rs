@@ -49,7 +49,7 @@ fn fixture() -> std::path::PathBuf {
 /// The project's folder as ryx loads it: diesel's setup migration is
 /// skipped (diesel applies it to `public`), the tenant migrations remain.
 fn tenant_migrations() -> Vec<MigrationFile> {
-    load_dir(&fixture()).unwrap()
+    load_dir(fixture()).unwrap()
 }
 
 /// Installs diesel's setup functions in `public`, as `diesel setup` does:

@@ -209,7 +209,7 @@ macro_rules! migrate_files_suite {
             // applied from the embedded copy, then the folder sees the same checksums
             let embedded = FileRunner::new().embedded(&MIGRATIONS)?.schema(s);
             let loaded = embedded.load()?;
-            let from_dir = ryx::migrate::load_dir(&fixtures("basic"))?;
+            let from_dir = ryx::migrate::load_dir(fixtures("basic"))?;
             assert_eq!(loaded.iter().map(|m| m.checksum()).collect::<Vec<_>>(), from_dir.iter().map(|m| m.checksum()).collect::<Vec<_>>());
             assert_eq!(embedded.run(&mut conn)?.applied.len(), 3);
             let folder = FileRunner::new().migrations_dir(fixtures("basic")).schema(s).run(&mut conn)?;

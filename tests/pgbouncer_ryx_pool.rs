@@ -104,7 +104,7 @@ fn fleet_migrates_through_pgbouncer_in_pooler_mode() {
                 bouncer.log()
             )
         });
-    let migrations = load_dir(&fixtures("basic")).expect("load migrations");
+    let migrations = load_dir(fixtures("basic")).expect("load migrations");
     let report = FleetRunner::new()
         .migrations(migrations.clone())
         .schemas(schemas.names.iter().cloned())
@@ -128,7 +128,7 @@ fn fleet_migrates_through_pgbouncer_in_pooler_mode() {
     }
 
     let refused = PgSchemas::reserve(2);
-    let non_transactional = load_dir(&fixtures("non_transactional")).expect("load migrations");
+    let non_transactional = load_dir(fixtures("non_transactional")).expect("load migrations");
     let report = FleetRunner::new()
         .migrations(non_transactional)
         .schemas(refused.names.iter().cloned())

@@ -118,7 +118,7 @@ mod postgres {
             let schemas = common::PgSchemas::reserve(2);
             let (made, fresh) = (schemas.names[0].as_str(), schemas.names[1].as_str());
             let (mut conn, before) = session(set);
-            let migrations = ryx::migrate::load_dir(&fixtures("basic")).expect("load");
+            let migrations = ryx::migrate::load_dir(fixtures("basic")).expect("load");
             ryx::migrate::create_tenant(&mut conn, made).expect("create outside a transaction");
             assert_eq!(search_path(&mut conn), before);
             conn.transaction(|c| {
@@ -378,7 +378,7 @@ mod postgres {
             assert!(!schema_exists(&mut conn, s), "no schema, no history");
 
             // only the non-transactional one pending
-            let first = ryx::migrate::load_dir(&fixtures("non_transactional")).expect("load");
+            let first = ryx::migrate::load_dir(fixtures("non_transactional")).expect("load");
             FileRunner::new()
                 .migrations(first[..1].to_vec())
                 .schema(s)
@@ -446,7 +446,7 @@ mod postgres {
         );
         assert_eq!(search_path(&mut conn), before);
 
-        let first = ryx::migrate::load_dir(&fixtures("non_transactional")).expect("load");
+        let first = ryx::migrate::load_dir(fixtures("non_transactional")).expect("load");
         let report = FileRunner::new()
             .migrations(first[..1].to_vec())
             .schema(s)

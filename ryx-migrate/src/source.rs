@@ -76,7 +76,8 @@ fn read(path: &Path) -> Result<Option<String>, Error> {
 /// Folders without `up.sql` (such as diesel's `.keep`) are an error unless
 /// they start with `.`; `00000000000000_diesel_initial_setup` is skipped (it
 /// installs diesel's own helper functions, not part of a tenant's schema).
-pub fn load_dir(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
+pub fn load_dir(dir: impl AsRef<Path>) -> Result<Vec<MigrationFile>, Error> {
+    let dir = dir.as_ref();
     let entries = std::fs::read_dir(dir).map_err(|source| Error::MigrationsDir {
         path: dir.to_path_buf(),
         source,

@@ -84,6 +84,11 @@ fn bad_input_is_one_line_and_exit_code_two() {
         "no models",
     );
     expect_one_line_error(
+        &ryx(&["--url", &url, "migrate", "--from-models", "--schema", "x"]),
+        2,
+        "no models",
+    );
+    expect_one_line_error(
         &ryx(&[
             "sqlmigrate",
             "nope",

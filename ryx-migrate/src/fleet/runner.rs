@@ -103,7 +103,7 @@ impl FleetReport {
 /// use ryx_migrate::fleet::FleetRunner;
 ///
 /// let report = FleetRunner::new()
-///     .migrations(ryx_migrate::load_dir("migrations".as_ref())?)
+///     .migrations(ryx_migrate::load_dir("migrations")?)
 ///     .schemas(["acme", "globex"])
 ///     .jobs(4)
 ///     .on_done(|tenant| println!("{}: done", tenant.schema))
