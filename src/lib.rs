@@ -98,6 +98,74 @@
 //! Tables that appear in one query without a foreign key between them (a
 //! subquery, say) are declared with [`allow_tables_to_appear_in_same_query!`].
 //!
+//! ## diesel's other forms, scoped
+//!
+//! Upserts, inserts from a select, nested joins, aliases (self-joins),
+//! associations, updating an identified record and raw SQL are spelled as in
+//! diesel, on scoped tables:
+//!
+//! ```no_run
+//! use diesel::upsert::excluded;
+//! use ryx::prelude::*;
+//!
+//! ryx::ryx_table! { ms_authors (id) { id -> Int8, name -> Varchar, } }
+//! ryx::ryx_table! { ms_posts (id) { id -> Int8, author_id -> Int8, title -> Varchar, views -> Int4, } }
+//! ryx::joinable!(ms_posts -> ms_authors (author_id));
+//!
+//! #[derive(Identifiable, Queryable, Selectable)]
+//! #[diesel(table_name = ms_authors)]
+//! struct Author { id: i64, name: String }
+//!
+//! #[derive(Identifiable, Queryable, Selectable, Associations, AsChangeset)]
+//! #[diesel(table_name = ms_posts, belongs_to(Author))]
+//! struct Post { id: i64, author_id: i64, title: String, views: i32 }
+//!
+//! fn tenant_work(conn: &mut PgConnection, t: &str) -> QueryResult<()> {
+//!     // INSERT INTO "t"."ms_posts" .. ON CONFLICT ("id") DO UPDATE SET "views" = excluded."views"
+//!     ryx::insert_into(ms_posts::table.in_schema(t))
+//!         .values((ms_posts::id.eq(1), ms_posts::author_id.eq(1), ms_posts::title.eq("a"), ms_posts::views.eq(5)))
+//!         .on_conflict(ms_posts::id)
+//!         .do_update()
+//!         .set(ms_posts::views.eq(excluded(ms_posts::views)))
+//!         .execute(conn)?;
+//!
+//!     // a self-join through diesel's alias, scoped like a table
+//!     let others = diesel::alias!(ms_authors as others);
+//!     let pairs: Vec<(String, String)> = ms_authors::table
+//!         .in_schema(t)
+//!         .inner_join(others.in_schema(t).on(others.field(ms_authors::id).ne(ms_authors::id)))
+//!         .select((ms_authors::name, others.field(ms_authors::name)))
+//!         .load(conn)?;
+//!
+//!     // associations: the children of these parents in this tenant
+//!     let authors: Vec<Author> = ms_authors::table.in_schema(t).select(Author::as_select()).load(conn)?;
+//!     let posts: Vec<Post> = Post::belonging_to_in_schema(&authors[..], t)
+//!         .select(Post::as_select())
+//!         .load(conn)?;
+//!     let _by_author = posts.grouped_by(&authors);
+//!
+//!     // `update(&post).set(&post)` / `save_changes`, scoped
+//!     if let Some(post) = Post::belonging_to_in_schema(&authors[..], t).select(Post::as_select()).first::<Post>(conn).optional()? {
+//!         ryx::update_record(ms_posts::table.in_schema(t), &post).execute(conn)?;
+//!     }
+//!
+//!     // raw SQL that names the tenant's table as diesel does: "t"."ms_posts"
+//!     let sql = format!("SELECT count(*) FROM {}", ms_posts::table.in_schema(t).qualified_name::<diesel::pg::Pg>()?);
+//!     diesel::sql_query(sql).execute(conn)?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! - Upserts: `.on_conflict(col)`, `.on_conflict((a, b))`, `.do_nothing()`,
+//!   `.on_conflict_do_nothing()`, then `.returning(..)`/`.get_result(..)` on
+//!   PostgreSQL; on MySQL `.on_conflict(diesel::dsl::DuplicatedKeys)`. Batch
+//!   upserts (a `Vec` of rows) work on PostgreSQL and MySQL, not on SQLite.
+//! - `.values(other.in_schema(t).select(..)).into_columns(..)` inserts from a
+//!   select.
+//! - Nested joins (`a.inner_join(b.inner_join(c))`, left joins) need every
+//!   table scoped; `diesel::alias!` aliases are scoped with `.in_schema(t)`.
+//! - `Child::belonging_to_in_schema` takes one parent or a slice (`&v[..]`).
+//!
 //! ## What is checked, and when
 //!
 //! - **At compile time**, as in diesel: columns belong to the tables in the
@@ -114,7 +182,18 @@
 //! includes a subquery or `exists(..)` written on the plain table, a join
 //! with an explicit `.on(..)` to a plain table, an insert from a plain
 //! `select`, and diesel's `save_changes`/`belonging_to`, which always use the
-//! plain table. Scope every table in a tenant's statement; pooled connections
+//! plain table (use `ryx::update_record` and `Child::belonging_to_in_schema`).
+//! Nor can it see which schema each scoped table names: a join or subquery
+//! whose tables are scoped to *different* schemas
+//! (`orders.in_schema("acme").inner_join(users.in_schema("globex"))`) is
+//! valid SQL and runs. ryx cannot refuse it when the statement is built:
+//! the schema is a run-time value, invisible to the type system, and diesel
+//! builds a statement by letting each table render itself, with no state a
+//! table could compare with its neighbours'. Take every table of a
+//! statement from one variable (`let t = tenant.schema();`), and let the
+//! database catch the rest: with one role per tenant that may use only its
+//! own schema, a statement reaching another tenant's schema fails with
+//! `permission denied for schema`. Scope every table in a tenant's statement; pooled connections
 //! from [`pool::ConnectionManager`] have an empty `search_path` (for diesel's
 //! own manager: [`pool::EmptySearchPath`]), so a forgotten `.in_schema` fails
 //! with `relation "posts" does not exist` instead of reading another schema.
@@ -183,6 +262,11 @@
 //!   scoped table, or join the other table.
 //! - ``the trait `Insertable<posts::table>` is not implemented for `NewUser` ``:
 //!   the struct given to `values` was derived for another table.
+//! - ``the trait bound `&NewPost: diesel::Insertable<SchemaScoped<posts::table>>`
+//!   is not satisfied``: `diesel::insert_into` on a scoped table; use
+//!   [`insert_into`] (`ryx::insert_into(posts::table.in_schema(s))`). (ryx
+//!   cannot word this one itself: the trait is diesel's, and Rust's orphan
+//!   rules forbid the blanket impl that would catch it.)
 //! - ``the trait `AsChangeset` is not implemented`` / ``type mismatch resolving
 //!   `<.. as AsChangeset>::Target == posts::table` ``: `set` got a column or
 //!   changeset of another table.
@@ -193,9 +277,11 @@
 //! - ``the trait `HasTable` is not implemented for `SchemaScoped<..>` `` or
 //!   ``the trait `IntoUpdateTarget` is not implemented``: a diesel write path
 //!   that would drop the schema; use `ryx::update` / `ryx::delete`.
-//! - ``.in_schema(..) needs a table declared with `ryx::ryx_table!`, and `..` is
-//!   not one``: `in_schema` on a diesel `table!`, or on a query (call it on the
-//!   table first: `posts::table.in_schema(s).filter(..)`).
+//! - ``.in_schema(..) scopes a table declared with `ryx::ryx_table!` (or a
+//!   diesel alias of one), and `..` is not one``: `in_schema` on a diesel
+//!   `table!`, on a query (call it on the table first:
+//!   `posts::table.in_schema(s).filter(..)`), or on `belonging_to` (use
+//!   `Child::belonging_to_in_schema(parents, s)`).
 //! - Help lists that mention `ScopedTarget` or `ScopedRecords` name ryx's
 //!   internal write plumbing; the error above them is the one to read.
 
@@ -203,11 +289,131 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use ryx_dsl::{
-    delete, insert_into, quote_identifier, to_sql, update, validate_schema_name, InSchema,
-    IncompleteInsert, InsertStatement, IntoSchemaName, LostSchema, NoReturning, Returning,
-    SchemaBackend, SchemaName, SchemaNameError, SchemaScoped, ScopableTable, UpdateBuilder,
-    MAX_SCHEMA_NAME_BYTES,
+    delete, insert_into, quote_identifier, to_sql, update, update_record, validate_schema_name,
+    BelongingToInSchemaDsl, CanScope, ColumnsOf, ConflictTargetOf, InSchema, IncompleteDoUpdate,
+    IncompleteInsert, IncompleteOnConflict, InsertStatement, IntoSchemaName, LostSchema,
+    NoReturning, Returning, SchemaBackend, SchemaName, SchemaNameError, SchemaScoped,
+    ScopableTable, UpdateBuilder, Upsert, MAX_SCHEMA_NAME_BYTES,
 };
+/// Declares a table once for every schema: diesel's `table!` (same syntax,
+/// without a static `schema.` prefix), the glue that lets
+/// `table.in_schema("t1")` stand in diesel's queries, and the metadata
+/// ([`migrate::RyxTable`]) the migration side creates tables from.
+///
+/// The primary key is the list after the name (`posts (a, b) { .. }`), or the
+/// `id` column. A single integer key auto-increments.
+///
+/// # Attributes
+///
+/// `#[ryx(..)]` attributes are read by ryx and removed; diesel's own
+/// `#[sql_name = ".."]` and `#[max_length = N]` are read and kept for diesel.
+/// Several keys may share one `#[ryx(..)]`. Every mistake is a compile error
+/// pointing at it.
+///
+/// On a column:
+///
+/// | attribute | example | DDL |
+/// |-----------|---------|-----|
+/// | `default = "sql"` | `#[ryx(default = "0")] views -> Int4` | `DEFAULT 0` (the SQL text as written) |
+/// | `unique` | `#[ryx(unique)] email -> Varchar` | `UNIQUE` |
+/// | `index` | `#[ryx(index)] author_id -> Int8` | `CREATE INDEX "<table>_<column>_<hash>_idx"` ([`migrate::index_name`]) |
+/// | `max_length = N` | `#[ryx(max_length = 200)] title -> Varchar` | `VARCHAR(200)` (`Varchar`/`Text` only) |
+/// | `#[max_length = N]` (diesel's) | `#[max_length = 20] slug -> Varchar` | the same, and diesel sees it |
+/// | `references = table` | `#[ryx(references = authors)] author_id -> Int8` | `FOREIGN KEY ("author_id") REFERENCES "authors" ("id")` (the referenced table's one-column key) |
+/// | `references = table(column)` | `#[ryx(references = authors(code))] author_code -> Text` | `.. REFERENCES "authors" ("code")` |
+/// | `on_delete = action` | `#[ryx(references = authors, on_delete = cascade)]` | `ON DELETE CASCADE` |
+/// | `on_update = action` | `#[ryx(references = authors, on_update = restrict)]` | `ON UPDATE RESTRICT` |
+/// | `#[sql_name = ".."]` (diesel's) | `#[sql_name = "type"] kind -> Text` | the column's SQL name |
+///
+/// Actions are `cascade`, `restrict`, `set_null` (the column must be
+/// `Nullable`), `set_default` (the column needs a `default` or `Nullable`;
+/// MySQL/MariaDB refuse it) and `no_action` (the default), and need
+/// `references` on the same column.
+///
+/// On the table:
+///
+/// | attribute | example | DDL |
+/// |-----------|---------|-----|
+/// | `unique(a, b, ..)` | `#[ryx(unique(author_id, slug))]` | `CONSTRAINT "<name>_key" UNIQUE ("author_id", "slug")`; on SQLite `CREATE UNIQUE INDEX "<name>_key"` |
+/// | `index(a, b, ..)` | `#[ryx(index(author_id, created_at))]` | `CREATE INDEX "<name>_idx" ON .. ("author_id", "created_at")` |
+/// | `check(name = "..", sql = "..")` | `#[ryx(check(name = "positive_views", sql = "views >= 0"))]` | `CONSTRAINT "<table>_positive_views_<hash>_check" CHECK (views >= 0)` |
+/// | `no_auto_increment` | `#[ryx(no_auto_increment)]` | a single integer key is a plain `BIGINT` (no `BIGSERIAL`/`AUTO_INCREMENT`) |
+/// | `#[sql_name = ".."]` (diesel's) | `#[sql_name = "blog_posts"]` | the table's SQL name |
+///
+/// `unique(..)` and `index(..)` take two or more distinct columns (one column:
+/// put `unique`/`index` on it) and may repeat; their names are
+/// [`migrate::constraint_name`]s, hashed and
+/// within 63 bytes. A check's name is letters, digits and `_`; its `sql` is
+/// written into `CHECK (..)` as given. Doc comments and other attributes go
+/// to diesel's `table!` unchanged.
+///
+/// For an existing table, [`migrate::MigrationRunner`] adds a missing
+/// `unique(..)` (`ALTER TABLE .. ADD CONSTRAINT`; a unique index on SQLite)
+/// and `index(..)`, and reports a missing check or foreign-key action as
+/// [`migrate::Drift::MissingConstraint`] without adding it.
+///
+/// ```
+/// use ryx::migrate::{Backend, DDLGenerator};
+/// use ryx::prelude::*;
+///
+/// ryx::ryx_table! {
+///     authors (id) {
+///         id -> Int8,
+///         #[ryx(unique)]
+///         email -> Varchar,
+///         #[ryx(default = "'en'", max_length = 2)]
+///         lang -> Varchar,
+///     }
+/// }
+///
+/// ryx::ryx_table! {
+///     /// Blog posts.
+///     #[sql_name = "blog_posts"]
+///     #[ryx(unique(author_id, slug), index(author_id, created_at))]
+///     #[ryx(check(name = "positive_views", sql = "views >= 0"))]
+///     posts (id) {
+///         id -> Int8,
+///         #[ryx(references = authors, index, on_delete = cascade, on_update = restrict)]
+///         author_id -> Int8,
+///         #[ryx(references = authors(id), on_delete = set_null)]
+///         editor_id -> Nullable<Int8>,
+///         #[max_length = 100]
+///         slug -> Varchar,
+///         #[sql_name = "type"]
+///         kind -> Text,
+///         #[ryx(default = "0")]
+///         views -> Int4,
+///         created_at -> Timestamp,
+///     }
+/// }
+///
+/// ryx::ryx_table! {
+///     #[ryx(no_auto_increment)]
+///     tags (id) {
+///         id -> Int4,
+///         name -> Text,
+///     }
+/// }
+///
+/// let ddl = DDLGenerator::new(Backend::PostgreSQL).in_schema("t1");
+/// assert_eq!(
+///     ddl.create_table_with_indexes(&posts::table.table_state())?,
+///     [
+///         r#"CREATE TABLE IF NOT EXISTS "t1"."blog_posts" ("id" BIGSERIAL PRIMARY KEY, "author_id" BIGINT NOT NULL, "editor_id" BIGINT, "slug" VARCHAR(100) NOT NULL, "type" TEXT NOT NULL, "views" INTEGER NOT NULL DEFAULT 0, "created_at" TIMESTAMP NOT NULL, CONSTRAINT "blog_posts_author_id_slug_64522d767d_key" UNIQUE ("author_id", "slug"), CONSTRAINT "blog_posts_positive_views_79529cf0d1_check" CHECK (views >= 0), FOREIGN KEY ("author_id") REFERENCES "t1"."authors" ("id") ON DELETE CASCADE ON UPDATE RESTRICT, FOREIGN KEY ("editor_id") REFERENCES "t1"."authors" ("id") ON DELETE SET NULL)"#,
+///         r#"CREATE INDEX IF NOT EXISTS "blog_posts_author_id_341decbf4c_idx" ON "t1"."blog_posts" ("author_id")"#,
+///         r#"CREATE INDEX IF NOT EXISTS "blog_posts_author_id_created_at_592c4463ab_idx" ON "t1"."blog_posts" ("author_id", "created_at")"#,
+///     ]
+/// );
+/// assert_eq!(
+///     ddl.create_table(&authors::table.table_state())?,
+///     r#"CREATE TABLE IF NOT EXISTS "t1"."authors" ("id" BIGSERIAL PRIMARY KEY, "email" VARCHAR NOT NULL UNIQUE, "lang" VARCHAR(2) NOT NULL DEFAULT 'en')"#
+/// );
+/// assert_eq!(
+///     ddl.create_table(&tags::table.table_state())?,
+///     r#"CREATE TABLE IF NOT EXISTS "t1"."tags" ("id" INTEGER NOT NULL, "name" TEXT NOT NULL, PRIMARY KEY ("id"))"#
+/// );
+/// # Ok::<(), ryx::migrate::Error>(())
+/// ```
 pub use ryx_macros::ryx_table;
 
 pub mod pool;
@@ -264,10 +470,11 @@ pub mod migrate {
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub use ryx_migrate::load_source;
     pub use ryx_migrate::{
-        create_tenant, index_name, load_dir, make_migration, Applied, Backend, ColumnState,
-        ColumnType, DDLGenerator, Drift, Error, FileRunner, ForeignKey, HistoryRow, InvalidIndexes,
-        MadeMigration, MigrationBackend, MigrationFile, MigrationRunner, Planned, Report,
-        RunnerConnection, RyxTable, TableState,
+        check_name, constraint_name, create_tenant, index_name, load_dir, make_migration, Applied,
+        Backend, CheckConstraint, ColumnState, ColumnType, DDLGenerator, Drift, Error, FileRunner,
+        ForeignKey, HistoryRow, InvalidIndexes, MadeMigration, MigrationBackend, MigrationFile,
+        MigrationRunner, Planned, ReferentialAction, Report, RunnerConnection, RyxTable,
+        TableIndex, TableState,
     };
 
     #[cfg(feature = "cli")]
@@ -276,11 +483,12 @@ pub mod migrate {
     pub use ryx_migrate::fleet;
 }
 
-/// diesel's prelude, plus what ryx adds ([`InSchema`]). Glob-import it.
+/// diesel's prelude, plus what ryx adds ([`InSchema`],
+/// [`BelongingToInSchemaDsl`]). Glob-import it.
 pub mod prelude {
     pub use crate::migrate::RyxTable;
     pub use diesel::prelude::*;
-    pub use ryx_dsl::InSchema;
+    pub use ryx_dsl::{BelongingToInSchemaDsl, InSchema};
 }
 
 /// Declares that `$child.$fk` references `$parent`'s primary key, so the two

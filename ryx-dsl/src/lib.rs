@@ -14,23 +14,33 @@
 
 #![warn(missing_docs)]
 
+mod alias;
+mod associations;
+mod join;
+mod raw;
+mod record;
 mod schema_name;
 mod scoped;
 mod write;
 
+pub use crate::associations::BelongingToInSchemaDsl;
+pub use crate::record::update_record;
 pub use crate::schema_name::{
     quote_identifier, validate_schema_name, IntoSchemaName, LostSchema, SchemaName,
     SchemaNameError, MAX_SCHEMA_NAME_BYTES,
 };
-pub use crate::scoped::{InSchema, SchemaBackend, SchemaScoped, ScopableTable};
+pub use crate::scoped::{CanScope, InSchema, SchemaBackend, SchemaScoped, ScopableTable};
 pub use crate::write::{
-    delete, insert_into, update, IncompleteInsert, InsertStatement, NoReturning, Returning,
-    UpdateBuilder,
+    delete, insert_into, update, ColumnsOf, ConflictTargetOf, IncompleteDoUpdate, IncompleteInsert,
+    IncompleteOnConflict, InsertStatement, NoReturning, Returning, UpdateBuilder, Upsert,
 };
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::write::{ScopedChangeset, ScopedRecords, ScopedTarget};
+    pub use crate::write::{
+        AnyConflict, AnyDuplicatedKey, ColumnTuple, DoNothing, DoUpdate, IntoColumns, OnColumns,
+        ScopedChangeset, ScopedRecords, ScopedTarget, SingleColumn, UpsertRecords, UpsertValues,
+    };
 }
 
 use diesel::backend::Backend;

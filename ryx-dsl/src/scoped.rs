@@ -78,20 +78,50 @@ impl<T> SchemaScoped<T> {
 )]
 pub trait ScopableTable: Table + Copy + Default + 'static {}
 
-/// Adds [`in_schema`](InSchema::in_schema) to tables declared with `ryx_table!`.
-pub trait InSchema: ScopableTable {
+/// What `.in_schema(..)` can scope: a table declared with `ryx_table!`
+/// ([`ScopableTable`]) or a diesel alias of one
+/// (`diesel::alias!(employees as managers)`).
+///
+/// It is the bound of [`InSchema::in_schema`], so calling `.in_schema` on
+/// anything else (a query, a diesel `table!`, a `belonging_to` filter) is an
+/// error that says what to write instead.
+#[diagnostic::on_unimplemented(
+    message = "`.in_schema(..)` scopes a table declared with `ryx::ryx_table!` (or a diesel alias of one), and `{Self}` is not one",
+    label = "not a `ryx_table!` table",
+    note = "call `.in_schema(..)` on the table itself, before `.filter`/`.select`/..: \
+            `posts::table.in_schema(\"t1\").filter(..)`",
+    note = "diesel's `Child::belonging_to(parents)` reads through `search_path`: \
+            use `Child::belonging_to_in_schema(parents, \"t1\")` instead",
+    note = "a table from diesel's `table!` cannot be scoped: declare it with `ryx::ryx_table! {{ .. }}`, \
+            which generates the glue `SchemaScoped<table>` needs"
+)]
+pub trait CanScope {}
+
+impl<T: ScopableTable> CanScope for T {}
+
+/// Adds [`in_schema`](InSchema::in_schema) to tables declared with `ryx_table!`
+/// and to diesel aliases of them (`diesel::alias!(employees as managers)`).
+///
+/// Implemented for every type so that a misplaced `.in_schema` is reported
+/// with [`CanScope`]'s message (what to write instead) rather than as a
+/// missing method.
+pub trait InSchema: Sized {
     /// Scopes this table to `schema`: statements on the result read and write
     /// `"schema"."table"` on PostgreSQL (the bare table on SQLite and MySQL).
+    /// On an alias the result renders `"schema"."employees" AS "managers"`.
     ///
     /// `schema` may be a `&str`, a `String` or a pre-validated
     /// [`SchemaName`](crate::SchemaName); it is quoted (embedded quotes doubled),
     /// never truncated, and checked when the statement is built.
-    fn in_schema(self, schema: impl IntoSchemaName) -> SchemaScoped<Self> {
+    fn in_schema(self, schema: impl IntoSchemaName) -> SchemaScoped<Self>
+    where
+        Self: CanScope,
+    {
         SchemaScoped::new(self, schema.into_scope())
     }
 }
 
-impl<T: ScopableTable> InSchema for T {}
+impl<T> InSchema for T {}
 
 /// How a backend renders the schema part of a scoped table.
 ///
@@ -146,7 +176,7 @@ impl<T> QueryId for SchemaScoped<T> {
 
 impl<T> QuerySource for SchemaScoped<T>
 where
-    T: Table + Clone,
+    T: ScopableTable,
     T::DefaultSelection: ValidGrouping<()> + SelectableExpression<SchemaScoped<T>>,
 {
     type FromClause = Self;
@@ -163,7 +193,7 @@ where
 
 impl<T> AsQuery for SchemaScoped<T>
 where
-    T: Table + Clone,
+    T: ScopableTable,
     T::DefaultSelection: ValidGrouping<()> + SelectableExpression<SchemaScoped<T>>,
 {
     type SqlType = <T::DefaultSelection as Expression>::SqlType;
@@ -176,7 +206,7 @@ where
 
 impl<T> Table for SchemaScoped<T>
 where
-    T: Table + Clone,
+    T: ScopableTable,
     T::PrimaryKey: SelectableExpression<SchemaScoped<T>>,
     T::AllColumns: SelectableExpression<SchemaScoped<T>>,
     T::DefaultSelection: ValidGrouping<()> + SelectableExpression<SchemaScoped<T>>,
@@ -199,7 +229,7 @@ where
 /// so a forgotten `.in_schema` cannot read another tenant's (or `public`'s) rows.
 impl<S, T> JoinTo<SchemaScoped<T>> for SchemaScoped<S>
 where
-    S: JoinTo<T> + Table,
+    S: JoinTo<T> + ScopableTable,
     T: ScopableTable,
 {
     type FromClause = SchemaScoped<T>;

@@ -1,10 +1,39 @@
 //! Attributes of a `ryx_table!` declaration: `#[ryx(..)]` (read and removed)
 //! and diesel's own `#[sql_name = ".."]` / `#[max_length = N]` (read and kept).
 
-use syn::{Attribute, Ident, LitInt, LitStr};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, LitInt, LitStr, Token};
 
-const COLUMN_KEYS: &str = "`default = \"sql\"`, `unique`, `index`, `max_length = N`, `references = table` or `references = table(column)`";
-const TABLE_KEYS: &str = "`no_auto_increment`";
+const COLUMN_KEYS: &str = "`default = \"sql\"`, `unique`, `index`, `max_length = N`, `references = table` or `references = table(column)`, `on_delete = action`, `on_update = action`";
+const TABLE_KEYS: &str =
+    "`unique(a, b)`, `index(a, b)`, `check(name = \"..\", sql = \"..\")`, `no_auto_increment`";
+/// The foreign-key actions, as written and as `ReferentialAction` names them.
+pub(crate) const ACTIONS: &[&str] = &[
+    "cascade",
+    "restrict",
+    "set_null",
+    "set_default",
+    "no_action",
+];
+
+/// `on_delete = cascade`: the key (for spans) and the action.
+pub(crate) struct FkAction {
+    pub(crate) key: syn::Path,
+    pub(crate) action: Ident,
+}
+
+/// `unique(a, b)` / `index(a, b)` on the table.
+pub(crate) struct ColumnList {
+    pub(crate) key: syn::Path,
+    pub(crate) unique: bool,
+    pub(crate) columns: Punctuated<Ident, Token![,]>,
+}
+
+/// `check(name = "..", sql = "..")` on the table.
+pub(crate) struct Check {
+    pub(crate) name: LitStr,
+    pub(crate) sql: LitStr,
+}
 
 /// `#[ryx(..)]` and diesel attributes of a column.
 #[derive(Default)]
@@ -15,6 +44,8 @@ pub(crate) struct ColumnAttrs {
     pub(crate) index: bool,
     pub(crate) max_length: Option<LitInt>,
     pub(crate) references: Option<(Ident, Option<Ident>)>,
+    pub(crate) on_delete: Option<FkAction>,
+    pub(crate) on_update: Option<FkAction>,
     /// The attributes handed on to diesel's `table!`.
     pub(crate) passthrough: Vec<Attribute>,
 }
@@ -24,7 +55,88 @@ pub(crate) struct ColumnAttrs {
 pub(crate) struct TableAttrs {
     pub(crate) sql_name: Option<LitStr>,
     pub(crate) no_auto_increment: bool,
+    /// `unique(..)` and `index(..)`, in declaration order.
+    pub(crate) indexes: Vec<ColumnList>,
+    pub(crate) checks: Vec<Check>,
     pub(crate) passthrough: Vec<Attribute>,
+}
+
+fn read_action(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<FkAction> {
+    let key = meta.path.clone();
+    let name = path_name(&key);
+    let action: Ident = meta.value()?.parse().map_err(|_| {
+        meta.error(format!(
+            "`{name}` takes an action: `{name} = cascade` (one of {})",
+            ACTIONS.join(", ")
+        ))
+    })?;
+    if !ACTIONS.iter().any(|a| action == a) {
+        return Err(syn::Error::new_spanned(
+            &action,
+            format!(
+                "unknown foreign-key action `{action}`; expected one of {}",
+                ACTIONS.join(", ")
+            ),
+        ));
+    }
+    Ok(FkAction { key, action })
+}
+
+fn read_column_list(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    unique: bool,
+) -> syn::Result<ColumnList> {
+    let key = meta.path.clone();
+    let name = path_name(&key);
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!(
+            "`{name}` on a table takes two or more columns: `#[ryx({name}(a, b))]`; \
+             for one column put `#[ryx({name})]` on the column"
+        )));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let columns = content.parse_terminated(<Ident as syn::parse::Parse>::parse, Token![,])?;
+    Ok(ColumnList {
+        key,
+        unique,
+        columns,
+    })
+}
+
+fn read_check(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Check> {
+    let key = meta.path.clone();
+    let usage = "`check` takes a name and a condition: `check(name = \"positive_views\", sql = \"views >= 0\")`";
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(usage));
+    }
+    let mut name: Option<LitStr> = None;
+    let mut sql: Option<LitStr> = None;
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("name") {
+            let lit: LitStr = inner.value()?.parse().map_err(|_| inner.error(usage))?;
+            set_once(&mut name, lit, &inner.path)
+        } else if inner.path.is_ident("sql") {
+            let lit: LitStr = inner.value()?.parse().map_err(|_| inner.error(usage))?;
+            set_once(&mut sql, lit, &inner.path)
+        } else {
+            Err(inner.error(format!(
+                "unknown `check` key `{}`; {usage}",
+                path_name(&inner.path)
+            )))
+        }
+    })?;
+    match (name, sql) {
+        (Some(name), Some(sql)) => Ok(Check { name, sql }),
+        (None, _) => Err(syn::Error::new_spanned(
+            &key,
+            format!("`check` needs a `name`; {usage}"),
+        )),
+        (_, None) => Err(syn::Error::new_spanned(
+            &key,
+            format!("`check` needs `sql`; {usage}"),
+        )),
+    }
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, path: &syn::Path) -> syn::Result<()> {
@@ -114,6 +226,12 @@ impl ColumnAttrs {
                             None
                         };
                         set_once(&mut out.references, (table, column), path)
+                    } else if path.is_ident("on_delete") {
+                        let action = read_action(&meta)?;
+                        set_once(&mut out.on_delete, action, path)
+                    } else if path.is_ident("on_update") {
+                        let action = read_action(&meta)?;
+                        set_once(&mut out.on_update, action, path)
                     } else {
                         Err(meta.error(format!(
                             "unknown ryx column attribute `{}`; expected one of {COLUMN_KEYS}",
@@ -158,6 +276,15 @@ impl TableAttrs {
                 attr.parse_nested_meta(|meta| {
                     if meta.path.is_ident("no_auto_increment") {
                         set_flag(&mut out.no_auto_increment, &meta.path)
+                    } else if meta.path.is_ident("unique") {
+                        out.indexes.push(read_column_list(&meta, true)?);
+                        Ok(())
+                    } else if meta.path.is_ident("index") {
+                        out.indexes.push(read_column_list(&meta, false)?);
+                        Ok(())
+                    } else if meta.path.is_ident("check") {
+                        out.checks.push(read_check(&meta)?);
+                        Ok(())
                     } else {
                         Err(meta.error(format!(
                             "unknown ryx table attribute `{}`; expected {TABLE_KEYS} (column attributes go on the column)",

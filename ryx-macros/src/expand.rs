@@ -108,6 +108,20 @@ fn expand(table: &Table) -> TokenStream {
             }
             None => quote!(::core::option::Option::None),
         };
+        let actions = match (&col.attrs.on_delete, &col.attrs.on_update) {
+            (None, None) => quote!(),
+            (on_delete, on_update) => {
+                let name = |a: &Option<crate::attr::FkAction>| match a {
+                    Some(a) => {
+                        let text = a.action.to_string();
+                        quote!(::core::option::Option::Some(#text))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                let (d, u) = (name(on_delete), name(on_update));
+                quote!(.__with_actions(#d, #u))
+            }
+        };
         quote! {
             #ryx::ColumnState::__new(
                 #col_sql,
@@ -118,9 +132,19 @@ fn expand(table: &Table) -> TokenStream {
                 #index,
                 #max_length,
                 #references,
-            )
+            )#actions
         }
     });
+    let constraints = if table.indexes.is_empty() && table.checks.is_empty() {
+        quote!()
+    } else {
+        let indexes = table
+            .indexes
+            .iter()
+            .map(|(unique, cols)| quote!((&[#(#cols),*], #unique)));
+        let checks = table.checks.iter().map(|(name, sql)| quote!((#name, #sql)));
+        quote!(.__with_constraints(&[#(#indexes),*], &[#(#checks),*]))
+    };
 
     quote! {
         #diesel::table! {
@@ -156,7 +180,7 @@ fn expand(table: &Table) -> TokenStream {
                         ::std::vec![#(#column_states),*],
                         <Self as #ryx::RyxTable>::PRIMARY_KEY,
                         #auto_increment,
-                    )
+                    )#constraints
                 }
             }
         };
@@ -183,6 +207,28 @@ mod tests {
         // ryx's own attribute never reaches diesel
         assert!(!out.contains("# [ryx"), "{out}");
         assert!(out.contains("ColumnType :: Varchar"), "{out}");
+        Ok(())
+    }
+
+    #[test]
+    fn expands_constraints_and_actions() -> syn::Result<()> {
+        let out = ryx_table(quote! {
+            #[ryx(unique(a, b), check(name = "pos", sql = "a > 0"))]
+            t (id) {
+                id -> Int8,
+                #[ryx(references = u, on_delete = cascade)]
+                a -> Int8,
+                b -> Text,
+            }
+        })?
+        .to_string();
+        assert!(
+            out.contains(
+                r#". __with_constraints (& [(& ["a" , "b"] , true)] , & [("pos" , "a > 0")])"#
+            ),
+            "{out}"
+        );
+        assert!(out.contains(r#". __with_actions (:: core :: option :: Option :: Some ("cascade") , :: core :: option :: Option :: None)"#), "{out}");
         Ok(())
     }
 

@@ -50,6 +50,10 @@ pub(crate) struct Table {
     /// The primary key columns (the declared ones, or `id`).
     pub(crate) primary_key: Vec<Ident>,
     pub(crate) columns: Vec<Column>,
+    /// Table-level `unique(..)` (true) and `index(..)`: the columns' SQL names.
+    pub(crate) indexes: Vec<(bool, Vec<String>)>,
+    /// `check(name = .., sql = ..)`: the name and the condition.
+    pub(crate) checks: Vec<(String, String)>,
 }
 
 /// A validated column.
@@ -201,13 +205,152 @@ pub(crate) fn validate(decl: TableDecl) -> syn::Result<Table> {
         }
     }
 
+    for col in &columns {
+        foreign_key_actions(col)?;
+    }
+    let indexes = table_indexes(&decl.name, &attrs, &columns)?;
+    let checks = checks(&attrs)?;
+
     Ok(Table {
         decl,
         attrs,
         sql_name,
         primary_key,
         columns,
+        indexes,
+        checks,
     })
+}
+
+/// `on_delete` / `on_update`: only with `references`, and `set_null` only on
+/// a `Nullable` column (`set_default` only where there is a default or NULL).
+fn foreign_key_actions(col: &Column) -> syn::Result<()> {
+    for fk in [&col.attrs.on_delete, &col.attrs.on_update]
+        .into_iter()
+        .flatten()
+    {
+        let key = fk
+            .key
+            .get_ident()
+            .map_or_else(String::new, Ident::to_string);
+        if col.attrs.references.is_none() {
+            return Err(syn::Error::new_spanned(
+                &fk.key,
+                format!(
+                    "`{key}` on `{}`, which has no foreign key: add `references = table` to the same `#[ryx(..)]`",
+                    col.name
+                ),
+            ));
+        }
+        if fk.action == "set_null" && !col.nullable {
+            return Err(syn::Error::new_spanned(
+                &fk.action,
+                format!(
+                    "`{key} = set_null` on `{}`, which is not `Nullable`: make the column `Nullable<..>` or choose another action",
+                    col.name
+                ),
+            ));
+        }
+        if fk.action == "set_default" && !col.nullable && col.attrs.default.is_none() {
+            return Err(syn::Error::new_spanned(
+                &fk.action,
+                format!(
+                    "`{key} = set_default` on `{}`, which is not `Nullable` and has no default: add `default = \"..\"`",
+                    col.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Table-level `unique(..)` / `index(..)`: two or more distinct columns of
+/// the table, each list declared once.
+fn table_indexes(
+    table: &Ident,
+    attrs: &TableAttrs,
+    columns: &[Column],
+) -> syn::Result<Vec<(bool, Vec<String>)>> {
+    let mut out: Vec<(bool, Vec<String>)> = Vec::new();
+    for list in &attrs.indexes {
+        let kind = if list.unique { "unique" } else { "index" };
+        if list.columns.is_empty() {
+            return Err(syn::Error::new_spanned(
+                &list.key,
+                format!("`{kind}()` lists no columns: `{kind}(a, b)`"),
+            ));
+        }
+        let mut names = Vec::with_capacity(list.columns.len());
+        let mut seen = HashSet::new();
+        for ident in &list.columns {
+            let col = columns
+                .iter()
+                .find(|c| c.name.unraw() == ident.unraw())
+                .ok_or_else(|| {
+                    syn::Error::new_spanned(
+                        ident,
+                        format!("`{ident}` in `{kind}(..)` is not a column of `{table}`"),
+                    )
+                })?;
+            if !seen.insert(ident.unraw().to_string()) {
+                return Err(syn::Error::new_spanned(
+                    ident,
+                    format!("`{ident}` is listed twice in `{kind}(..)`"),
+                ));
+            }
+            names.push(col.sql_name.clone());
+        }
+        if let (1, Some(ident)) = (names.len(), list.columns.first()) {
+            return Err(syn::Error::new_spanned(
+                &list.key,
+                format!(
+                    "`{kind}({ident})` names one column: put `#[ryx({kind})]` on the column `{ident}`"
+                ),
+            ));
+        }
+        if out
+            .iter()
+            .any(|(u, cols)| *u == list.unique && *cols == names)
+        {
+            let listed: Vec<String> = list.columns.iter().map(ToString::to_string).collect();
+            return Err(syn::Error::new_spanned(
+                &list.key,
+                format!("duplicate `{kind}({})` on `{table}`", listed.join(", ")),
+            ));
+        }
+        out.push((list.unique, names));
+    }
+    Ok(out)
+}
+
+/// `check(name = .., sql = ..)`: a name of letters, digits and `_`, unique on
+/// the table, and a condition.
+fn checks(attrs: &TableAttrs) -> syn::Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for check in &attrs.checks {
+        let name = check.name.value();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(syn::Error::new_spanned(
+                &check.name,
+                format!("check name `{name}`: use letters, digits and `_`, e.g. `positive_views`"),
+            ));
+        }
+        let sql = check.sql.value();
+        if sql.trim().is_empty() {
+            return Err(syn::Error::new_spanned(
+                &check.sql,
+                format!("check `{name}` has an empty condition: `sql = \"views >= 0\"`"),
+            ));
+        }
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(syn::Error::new_spanned(
+                &check.name,
+                format!("duplicate check `{name}`"),
+            ));
+        }
+        out.push((name, sql));
+    }
+    Ok(out)
 }
 
 fn type_text(ty: &TypePath) -> String {
@@ -316,9 +459,62 @@ mod tests {
         assert!(err("t { id -> Int4, #[ryx(unique, unique)] x -> Int4 }")
             .contains("duplicate `unique`"));
         assert!(err("t { id -> Nullable<Int4> }").contains("cannot be `Nullable`"));
+        assert!(err("#[ryx(index)] t { id -> Int4 }")
+            .contains("`index` on a table takes two or more columns"));
         assert!(
-            err("#[ryx(index)] t { id -> Int4 }").contains("unknown ryx table attribute `index`")
+            err("#[ryx(bogus)] t { id -> Int4 }").contains("unknown ryx table attribute `bogus`")
         );
+    }
+
+    #[test]
+    fn constraint_rules() {
+        let t = "{ id -> Int4, a -> Int4, b -> Nullable<Int4> }";
+        let e = |attr: &str| err(&format!("#[ryx({attr})] t {t}"));
+        assert!(e("unique(a, zz)").contains("`zz` in `unique(..)` is not a column of `t`"));
+        assert!(e("index()").contains("`index()` lists no columns"));
+        assert!(e("unique(a)").contains("names one column"));
+        assert!(e("unique(a, a)").contains("listed twice"));
+        assert!(err(&format!("#[ryx(unique(a, b), unique(a, b))] t {t}"))
+            .contains("duplicate `unique(a, b)`"));
+        assert!(e("check(name = \"x y\", sql = \"a > 0\")").contains("letters, digits"));
+        assert!(e("check(name = \"x\", sql = \" \")").contains("empty condition"));
+        assert!(e("check(name = \"x\")").contains("needs `sql`"));
+        assert!(err(&format!("#[ryx(check(name = \"x\", sql = \"a > 0\"), check(name = \"x\", sql = \"a > 1\"))] t {t}"))
+            .contains("duplicate check `x`"));
+        let c =
+            |attrs: &str, ty: &str| err(&format!("t {{ id -> Int4, #[ryx({attrs})] a -> {ty} }}"));
+        assert!(c("references = u, on_delete = explode", "Int4")
+            .contains("unknown foreign-key action `explode`"));
+        assert!(c("on_delete = cascade", "Int4").contains("has no foreign key"));
+        assert!(c("references = u, on_delete = set_null", "Int4").contains("not `Nullable`"));
+        assert!(c("references = u, on_update = set_default", "Int4").contains("no default"));
+        assert!(c(
+            "references = u, on_delete = cascade, on_delete = restrict",
+            "Int4"
+        )
+        .contains("duplicate `on_delete`"));
+    }
+
+    #[test]
+    fn reads_constraints() -> syn::Result<()> {
+        let t = check(
+            "#[ryx(unique(a, r#type), index(r#type, a))] #[ryx(check(name = \"pos\", sql = \"a >= 0\"))] \
+             t { id -> Int4, #[ryx(references = u, on_delete = set_null, on_update = cascade)] a -> Nullable<Int4>, r#type -> Text }",
+        )?;
+        assert_eq!(
+            t.indexes,
+            [
+                (true, vec!["a".to_owned(), "type".to_owned()]),
+                (false, vec!["type".to_owned(), "a".to_owned()])
+            ]
+        );
+        assert_eq!(t.checks, [("pos".to_owned(), "a >= 0".to_owned())]);
+        assert!(t.columns[1]
+            .attrs
+            .on_delete
+            .as_ref()
+            .is_some_and(|a| a.action == "set_null"));
+        Ok(())
     }
 
     #[test]

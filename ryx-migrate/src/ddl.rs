@@ -6,6 +6,10 @@ use crate::backend::Backend;
 use crate::error::Error;
 use crate::metadata::{ColumnState, ColumnType, TableState};
 
+mod constraints;
+
+pub use self::constraints::{check_name, constraint_name};
+
 /// Generates DDL for one backend, optionally inside one schema.
 ///
 /// Every identifier is quoted through [`Backend::quote`]; on SQLite and MySQL
@@ -54,12 +58,18 @@ const INDEX_HASH_HEX: usize = 10;
 pub fn index_name(table: &str, column: &str) -> String {
     // the table's length first: `(a_b, c)` and `(a, b_c)` hash apart
     let key = format!("{}:{table}:{column}", table.len());
+    hashed_name(&format!("{table}_{column}"), &key, "idx")
+}
+
+/// `<readable>_<hash>_<kind>`: 10 hex digits of the SHA-256 of `key`, and
+/// `readable` cut on a character boundary so the name stays within 63 bytes.
+pub(crate) fn hashed_name(readable: &str, key: &str, kind: &str) -> String {
     let digest = crate::checksum::sha256_hex(key.as_bytes());
     let hash = digest.get(..INDEX_HASH_HEX).unwrap_or(&digest);
-    let suffix = format!("_{hash}_idx");
-    let budget = ryx_dsl::MAX_SCHEMA_NAME_BYTES - suffix.len();
+    let suffix = format!("_{hash}_{kind}");
+    let budget = ryx_dsl::MAX_SCHEMA_NAME_BYTES.saturating_sub(suffix.len());
     let mut name = String::with_capacity(ryx_dsl::MAX_SCHEMA_NAME_BYTES);
-    for c in table.chars().chain(['_']).chain(column.chars()) {
+    for c in readable.chars() {
         if name.len() + c.len_utf8() > budget {
             break;
         }
@@ -245,8 +255,12 @@ impl DDLGenerator {
     }
 
     /// `CREATE TABLE IF NOT EXISTS "schema"."table" (..)` with its columns,
-    /// primary key, unique columns and foreign keys (to tables in the same
-    /// schema). Indexes are separate statements: [`DDLGenerator::create_indexes`].
+    /// primary key, unique columns, unique constraints over several columns
+    /// (`CONSTRAINT "<name>" UNIQUE (..)`; on SQLite they are unique indexes,
+    /// see [`DDLGenerator::create_indexes`]), checks (`CONSTRAINT "<name>"
+    /// CHECK (..)`, every backend) and foreign keys (to tables in the same
+    /// schema, with their `ON DELETE` / `ON UPDATE` actions). Indexes are
+    /// separate statements: [`DDLGenerator::create_indexes`].
     pub fn create_table(&self, table: &TableState) -> Result<String, Error> {
         if table.columns.is_empty() {
             return Err(Error::InvalidTable {
@@ -262,6 +276,7 @@ impl DDLGenerator {
                 });
             }
         }
+        self.check_constraints(table)?;
         let auto = table.has_auto_increment_key();
         let mut parts = Vec::with_capacity(table.columns.len() + 2);
         for column in &table.columns {
@@ -275,15 +290,9 @@ impl DDLGenerator {
             let keys: Vec<String> = table.primary_key.iter().map(|k| self.q(k)).collect();
             parts.push(format!("PRIMARY KEY ({})", keys.join(", ")));
         }
+        parts.extend(self.constraint_defs(table));
         for column in &table.columns {
-            if let Some(fk) = &column.references {
-                parts.push(format!(
-                    "FOREIGN KEY ({}) REFERENCES {} ({})",
-                    self.q(&column.name),
-                    self.qualify(&fk.table)?,
-                    self.q(&fk.column)
-                ));
-            }
+            parts.extend(self.foreign_key_def(&table.name, column)?);
         }
         Ok(format!(
             "CREATE TABLE IF NOT EXISTS {} ({})",
@@ -319,16 +328,7 @@ impl DDLGenerator {
     /// `CREATE INDEX "name" ON "schema"."table" ("column")` (`IF NOT EXISTS`
     /// where the backend has it). Indexes live in the table's schema.
     pub fn create_index(&self, table: &str, column: &str, name: &str) -> Result<String, Error> {
-        let if_not_exists = match self.backend {
-            Backend::MySQL => "",
-            _ => "IF NOT EXISTS ",
-        };
-        Ok(format!(
-            "CREATE INDEX {if_not_exists}{} ON {} ({})",
-            self.q(name),
-            self.qualify(table)?,
-            self.q(column)
-        ))
+        self.create_index_on(table, &[column.to_owned()], name, false)
     }
 
     /// `DROP INDEX`: schema-qualified on PostgreSQL (`DROP INDEX IF EXISTS
@@ -340,14 +340,19 @@ impl DDLGenerator {
         })
     }
 
-    /// The `CREATE INDEX` statements for the table's `#[ryx(index)]` columns.
+    /// The `CREATE INDEX` statements for the table's `#[ryx(index)]` columns,
+    /// then its table-level `#[ryx(index(a, b))]` indexes, and on SQLite its
+    /// `#[ryx(unique(a, b))]` constraints as `CREATE UNIQUE INDEX` (named by
+    /// [`constraint_name`](crate::constraint_name), so the runner finds them).
     pub fn create_indexes(&self, table: &TableState) -> Result<Vec<String>, Error> {
-        table
+        let mut out = table
             .columns
             .iter()
             .filter(|c| c.indexed)
             .map(|c| self.create_index(&table.name, &c.name, &index_name(&table.name, &c.name)))
-            .collect()
+            .collect::<Result<Vec<_>, Error>>()?;
+        out.extend(self.create_table_indexes(table)?);
+        Ok(out)
     }
 
     /// Everything to create the table in an empty schema: the table, then its indexes.

@@ -65,11 +65,14 @@ mod source;
 
 pub use crate::apply::{create_tenant, RunnerConnection};
 pub use crate::backend::{Backend, HistoryRow, MigrationBackend};
-pub use crate::ddl::{index_name, DDLGenerator};
+pub use crate::ddl::{check_name, constraint_name, index_name, DDLGenerator};
 pub use crate::error::{Error, InvalidIndexes};
 pub use crate::files::FileRunner;
 pub use crate::make::{make_migration, MadeMigration};
-pub use crate::metadata::{ColumnState, ColumnType, ForeignKey, RyxTable, TableState};
+pub use crate::metadata::{
+    CheckConstraint, ColumnState, ColumnType, ForeignKey, ReferentialAction, RyxTable, TableIndex,
+    TableState,
+};
 pub use crate::models::MigrationRunner;
 pub use crate::report::{Applied, Drift, Planned, Report};
 #[cfg(feature = "sqlite")]

@@ -3,18 +3,25 @@
 use crate::apply::{self, db_error, RunnerConnection, Step};
 use crate::backend::{self, Backend, LiveColumn, MigrationBackend, TxError, HISTORY_TABLE};
 use crate::checksum::sha256_hex;
-use crate::ddl::{index_name, legacy_index_name, DDLGenerator};
+use crate::ddl::{check_name, constraint_name, index_name, legacy_index_name, DDLGenerator};
 use crate::error::Error;
-use crate::metadata::{ColumnState, ColumnType, RyxTable, TableState};
+use crate::metadata::{
+    ColumnState, ColumnType, ReferentialAction, RyxTable, TableIndex, TableState,
+};
 use crate::report::{Drift, Report};
 
 /// Creates what the models need in one schema: the schema itself, missing
-/// tables, missing columns and missing indexes. It never drops or rewrites:
-/// differences it will not fix are reported as [`Drift`].
+/// tables, missing columns, missing indexes and missing unique constraints
+/// over several columns (`#[ryx(unique(a, b))]`; on SQLite a unique index).
+/// It never drops or rewrites: differences it will not fix are reported as
+/// [`Drift`], among them a check, or a foreign key with the model's
+/// `on_delete`/`on_update`, that an existing table lacks
+/// ([`Drift::MissingConstraint`]: those come only with `CREATE TABLE`).
 ///
 /// Each step is recorded in the schema's `ryx_migrations` (as
 /// `model:<table>:create`, `model:<table>:add:<column>`,
-/// `model:<table>:index:<name>`); a second run applies nothing.
+/// `model:<table>:index:<name>`, `model:<table>:unique:<name>`); a second
+/// run applies nothing.
 ///
 /// ```no_run
 /// # use ryx_migrate::MigrationRunner;
@@ -234,6 +241,8 @@ pub(crate) enum Change {
         column: String,
         name: String,
     },
+    /// A table-level index or unique constraint on an existing table.
+    AddTableIndex(String, TableIndex),
 }
 
 impl Change {
@@ -244,6 +253,11 @@ impl Change {
             Change::CreateTable(t) => format!("model:{}:create", t.name),
             Change::AddColumn(t, c) => format!("model:{t}:add:{}", c.name),
             Change::CreateIndex { table, name, .. } => format!("model:{table}:index:{name}"),
+            Change::AddTableIndex(table, index) => format!(
+                "model:{table}:{}:{}",
+                if index.unique { "unique" } else { "index" },
+                constraint_name(table, &index.columns, index.unique)
+            ),
         }
     }
 
@@ -258,6 +272,7 @@ impl Change {
                 column,
                 name,
             } => vec![gen.create_index(table, column, name)?],
+            Change::AddTableIndex(table, index) => vec![gen.add_table_index(table, index)?],
         })
     }
 
@@ -268,6 +283,7 @@ impl Change {
             Change::CreateTable(t) => vec![gen.drop_table(&t.name)?],
             Change::AddColumn(t, c) => vec![gen.drop_column(t, &c.name)?],
             Change::CreateIndex { table, name, .. } => vec![gen.drop_index(table, name)?],
+            Change::AddTableIndex(table, index) => vec![gen.drop_table_index(table, index)?],
         })
     }
 }
@@ -336,8 +352,86 @@ pub(crate) fn changes<C: RunnerConnection>(
                 });
             }
         }
+        for index in &table.indexes {
+            if !indexes.contains(&constraint_name(&table.name, &index.columns, index.unique)) {
+                out.push(Change::AddTableIndex(table.name.clone(), index.clone()));
+            }
+        }
+        drift.extend(missing_constraints(conn, schema, &table)?);
     }
     Ok((out, drift))
+}
+
+/// The checks, and the foreign keys declared with actions, that the live
+/// table lacks: reported, never added (`ALTER TABLE .. ADD CONSTRAINT`
+/// validates every row under a lock on PostgreSQL and MySQL, and does not
+/// exist on SQLite). Foreign keys without actions are not compared, as
+/// before actions existed.
+fn missing_constraints<C: RunnerConnection>(
+    conn: &mut C,
+    schema: &str,
+    table: &TableState,
+) -> Result<Vec<Drift>, Error> {
+    let kind = C::DB::KIND;
+    let mut drift = Vec::new();
+    if !table.checks.is_empty() {
+        let live = C::DB::live_checks(conn, schema, &table.name)
+            .map_err(db_error(schema, "read the check constraints"))?;
+        for check in &table.checks {
+            let name = check_name(&table.name, &check.name);
+            if !live.contains(&name) {
+                drift.push(Drift::MissingConstraint {
+                    table: table.name.clone(),
+                    constraint: format!("CONSTRAINT {} CHECK ({})", kind.quote(&name), check.sql),
+                });
+            }
+        }
+    }
+    let with_actions = || {
+        table
+            .columns
+            .iter()
+            .filter(|c| c.references.is_some() && (c.on_delete.is_some() || c.on_update.is_some()))
+    };
+    if with_actions().next().is_none() {
+        return Ok(drift);
+    }
+    let live = C::DB::live_foreign_keys(conn, schema, &table.name)
+        .map_err(db_error(schema, "read the foreign keys"))?;
+    // NO ACTION is the default; MySQL/MariaDB treat RESTRICT as NO ACTION
+    // (and MariaDB reports an unnamed action as RESTRICT).
+    let same = |model: Option<ReferentialAction>, live: &str| {
+        let model = model.unwrap_or(ReferentialAction::NoAction);
+        let live = ReferentialAction::from_name(live).unwrap_or(ReferentialAction::NoAction);
+        let norm = |a| match (kind, a) {
+            (Backend::MySQL, ReferentialAction::Restrict) => ReferentialAction::NoAction,
+            (_, a) => a,
+        };
+        norm(model) == norm(live)
+    };
+    for column in with_actions() {
+        let Some(fk) = &column.references else {
+            continue;
+        };
+        let found = live.iter().any(|l| {
+            l.column_name == column.name
+                && l.ref_table == fk.table
+                && (l.ref_column == fk.column || l.ref_column.is_empty())
+                && same(column.on_delete, &l.on_delete)
+                && same(column.on_update, &l.on_update)
+        });
+        if !found {
+            let gen = DDLGenerator::new(kind);
+            let constraint = gen
+                .foreign_key_def(&table.name, column)?
+                .unwrap_or_default();
+            drift.push(Drift::MissingConstraint {
+                table: table.name.clone(),
+                constraint,
+            });
+        }
+    }
+    Ok(drift)
 }
 
 /// Compares a model with its live table: the model's columns missing there,

@@ -57,6 +57,17 @@ pub enum Drift {
         /// Whether the model declares it `Nullable`.
         model_nullable: bool,
     },
+    /// A modelled check constraint, or a foreign key with the model's
+    /// `on_delete`/`on_update` actions, that the live table lacks. ryx
+    /// creates them with the table, and never adds them to an existing one
+    /// (validating every row, and on SQLite rebuilding the table).
+    MissingConstraint {
+        /// The table.
+        table: String,
+        /// The constraint as the model declares it: `CHECK "<name>" (..)` or
+        /// `FOREIGN KEY (col) REFERENCES t (id) ON DELETE ..`.
+        constraint: String,
+    },
 }
 
 impl fmt::Display for Drift {
@@ -98,6 +109,10 @@ impl fmt::Display for Drift {
                 } else {
                     "NOT NULL"
                 }
+            ),
+            Drift::MissingConstraint { table, constraint } => write!(
+                f,
+                "table `{table}` lacks `{constraint}` (ryx adds checks and foreign-key actions only when it creates the table)"
             ),
         }
     }

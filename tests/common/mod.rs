@@ -10,14 +10,17 @@
     clippy::panic
 )]
 
+pub mod constraint_tables;
 pub mod dsl;
 pub mod hostile;
+pub mod join_tables;
 pub mod migrations;
 pub mod pg_session;
 pub mod pgbouncer;
 pub mod runners;
 pub mod tables;
 pub mod tenant_load;
+pub mod upsert_tables;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -5,7 +5,7 @@
 use diesel::connection::{Connection, LoadConnection, TransactionManager};
 use diesel::QueryResult;
 
-use super::catalog::LiveColumn;
+use super::catalog::{LiveColumn, LiveForeignKey};
 use super::history::HistoryRow;
 use super::kind::Backend;
 
@@ -69,6 +69,22 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     /// The index names of `schema.table`.
     #[doc(hidden)]
     fn live_indexes<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// The names of the check constraints of `schema.table`.
+    #[doc(hidden)]
+    fn live_checks<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// The single-column foreign keys of `schema.table`, with their actions.
+    #[doc(hidden)]
+    fn live_foreign_keys<C>(
+        conn: &mut C,
+        schema: &str,
+        table: &str,
+    ) -> QueryResult<Vec<LiveForeignKey>>
     where
         C: Connection<Backend = Self> + LoadConnection;
 

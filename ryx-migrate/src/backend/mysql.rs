@@ -6,7 +6,7 @@ use diesel::connection::{Connection, LoadConnection};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
-use super::catalog::{load_names, LiveColumn};
+use super::catalog::{load_names, LiveColumn, LiveForeignKey};
 use super::history::history_methods;
 use super::kind::Backend;
 use super::migration_backend::sealed::Sealed;
@@ -85,6 +85,43 @@ impl MigrationBackend for diesel::mysql::Mysql {
         .into_boxed()
         .bind::<Text, _>(table.to_owned());
         load_names(conn, q)
+    }
+
+    fn live_checks<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT CAST(constraint_name AS CHAR) AS name FROM information_schema.table_constraints \
+             WHERE table_schema = DATABASE() AND table_name = ? AND constraint_type = 'CHECK' ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(table.to_owned());
+        load_names(conn, q)
+    }
+
+    fn live_foreign_keys<C>(
+        conn: &mut C,
+        _schema: &str,
+        table: &str,
+    ) -> QueryResult<Vec<LiveForeignKey>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        diesel::sql_query(
+            "SELECT CAST(k.column_name AS CHAR) AS column_name, \
+             CAST(k.referenced_table_name AS CHAR) AS ref_table, \
+             CAST(k.referenced_column_name AS CHAR) AS ref_column, \
+             CAST(r.delete_rule AS CHAR) AS on_delete, CAST(r.update_rule AS CHAR) AS on_update \
+             FROM information_schema.key_column_usage k \
+             JOIN information_schema.referential_constraints r \
+               ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name \
+               AND r.table_name = k.table_name \
+             WHERE k.table_schema = DATABASE() AND k.table_name = ? \
+             AND k.referenced_table_name IS NOT NULL ORDER BY 1",
+        )
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
     }
 
     fn locked<C, T>(

@@ -6,7 +6,7 @@ use diesel::connection::{Connection, LoadConnection};
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
-use super::catalog::{load_names, LiveColumn};
+use super::catalog::{load_names, LiveColumn, LiveForeignKey};
 use super::history::{history_methods, history_table};
 use super::kind::Backend;
 use super::migration_backend::sealed::Sealed;
@@ -64,6 +64,53 @@ impl MigrationBackend for diesel::pg::Pg {
         .bind::<Text, _>(schema.to_owned())
         .bind::<Text, _>(table.to_owned());
         load_names(conn, q)
+    }
+
+    fn live_checks<C>(conn: &mut C, schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT con.conname::text AS name FROM pg_catalog.pg_constraint con \
+             JOIN pg_catalog.pg_class t ON t.oid = con.conrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+             WHERE n.nspname = $1 AND t.relname = $2 AND con.contype = 'c' ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned())
+        .bind::<Text, _>(table.to_owned());
+        load_names(conn, q)
+    }
+
+    fn live_foreign_keys<C>(
+        conn: &mut C,
+        schema: &str,
+        table: &str,
+    ) -> QueryResult<Vec<LiveForeignKey>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // pg_constraint's action codes: a no action, r restrict, c cascade,
+        // n set null, d set default
+        diesel::sql_query(
+            "SELECT a.attname::text AS column_name, rt.relname::text AS ref_table, \
+             ra.attname::text AS ref_column, \
+             CASE con.confdeltype WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' \
+               WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS on_delete, \
+             CASE con.confupdtype WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' \
+               WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS on_update \
+             FROM pg_catalog.pg_constraint con \
+             JOIN pg_catalog.pg_class t ON t.oid = con.conrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+             JOIN pg_catalog.pg_class rt ON rt.oid = con.confrelid \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1] \
+             JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = con.confkey[1] \
+             WHERE n.nspname = $1 AND t.relname = $2 AND con.contype = 'f' \
+             AND pg_catalog.array_length(con.conkey, 1) = 1 ORDER BY 1",
+        )
+        .bind::<Text, _>(schema.to_owned())
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
     }
 
     fn invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>

@@ -6,7 +6,7 @@ use diesel::connection::{Connection, LoadConnection};
 use diesel::sql_types::Text;
 use diesel::{QueryResult, RunQueryDsl};
 
-use super::catalog::{load_names, LiveColumn};
+use super::catalog::{check_names_in, load_names, LiveColumn, LiveForeignKey};
 use super::history::history_methods;
 use super::kind::Backend;
 use super::migration_backend::sealed::Sealed;
@@ -59,6 +59,42 @@ impl MigrationBackend for diesel::sqlite::Sqlite {
             .into_boxed()
             .bind::<Text, _>(table.to_owned());
         load_names(conn, q)
+    }
+
+    fn live_checks<C>(conn: &mut C, _schema: &str, table: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // SQLite lists no constraints: read them from the table's CREATE statement.
+        let q = diesel::sql_query(
+            "SELECT sql AS name FROM sqlite_master WHERE type = 'table' AND name = ?",
+        )
+        .into_boxed()
+        .bind::<Text, _>(table.to_owned());
+        Ok(load_names(conn, q)?
+            .iter()
+            .flat_map(|sql| check_names_in(sql))
+            .collect())
+    }
+
+    fn live_foreign_keys<C>(
+        conn: &mut C,
+        _schema: &str,
+        table: &str,
+    ) -> QueryResult<Vec<LiveForeignKey>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        diesel::sql_query(
+            "SELECT \"from\" AS column_name, \"table\" AS ref_table, \
+             COALESCE(\"to\", '') AS ref_column, on_delete, on_update \
+             FROM pragma_foreign_key_list(?) \
+             WHERE id IN (SELECT id FROM pragma_foreign_key_list(?) GROUP BY id HAVING COUNT(*) = 1) \
+             ORDER BY 1",
+        )
+        .bind::<Text, _>(table.to_owned())
+        .bind::<Text, _>(table.to_owned())
+        .load(conn)
     }
 
     fn locked<C, T>(
