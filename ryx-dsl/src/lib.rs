@@ -37,6 +37,7 @@ pub use crate::write::{
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::schema_name::{InlineName, Scope};
     pub use crate::write::{
         AnyConflict, AnyDuplicatedKey, ColumnTuple, DoNothing, DoUpdate, IntoColumns, OnColumns,
         ScopedChangeset, ScopedRecords, ScopedTarget, SingleColumn, UpsertRecords, UpsertValues,

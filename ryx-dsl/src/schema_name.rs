@@ -180,10 +180,16 @@ pub fn quote_identifier(name: &str, quote: char) -> String {
     out
 }
 
-/// How a [`SchemaScoped`](crate::SchemaScoped) holds its schema.
+/// How a [`SchemaScoped`](crate::SchemaScoped) holds its schema. Internal.
+#[doc(hidden)]
 #[derive(Clone, Debug)]
-pub(crate) enum Scope {
-    /// A name given by the user, validated when the statement is built.
+pub enum Scope {
+    /// A name of at most 63 bytes given as `&str` or `String`, kept inline:
+    /// scoping a table per statement allocates nothing. Validated when the
+    /// statement is built.
+    Inline(InlineName),
+    /// A shared name ([`SchemaName`]), or one too long to keep inline (and
+    /// refused when built). Validated when the statement is built.
     Named(Arc<str>),
     /// No schema: only reachable through diesel's static `HasTable::table()`
     /// on ryx's internal update target, and refused when built.
@@ -191,18 +197,62 @@ pub(crate) enum Scope {
 }
 
 impl Scope {
+    /// A name given by the user, kept inline when it fits.
+    pub(crate) fn from_str(name: &str) -> Self {
+        InlineName::new(name).map_or_else(|| Scope::Named(Arc::from(name)), Scope::Inline)
+    }
+
+    /// The name as given (not yet validated), if there is one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        match self {
+            Scope::Inline(name) => Some(name.as_str()),
+            Scope::Named(name) => Some(name),
+            Scope::Lost => None,
+        }
+    }
+
     /// The validated name, or the error that stops the statement from being built.
     pub(crate) fn checked(&self) -> diesel::QueryResult<&str> {
-        match self {
-            Scope::Named(name) => {
-                validate_schema_name(name)
-                    .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
-                Ok(name)
-            }
-            Scope::Lost => Err(diesel::result::Error::QueryBuilderError(Box::new(
-                LostSchema,
-            ))),
-        }
+        let name = self
+            .name()
+            .ok_or_else(|| diesel::result::Error::QueryBuilderError(Box::new(LostSchema)))?;
+        validate_schema_name(name)
+            .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
+        Ok(name)
+    }
+}
+
+/// A schema name of at most [`MAX_SCHEMA_NAME_BYTES`] bytes, stored inline.
+/// Internal.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct InlineName {
+    len: u8,
+    bytes: [u8; MAX_SCHEMA_NAME_BYTES],
+}
+
+impl InlineName {
+    fn new(name: &str) -> Option<Self> {
+        let len = u8::try_from(name.len()).ok()?;
+        let mut bytes = [0; MAX_SCHEMA_NAME_BYTES];
+        bytes
+            .get_mut(..name.len())?
+            .copy_from_slice(name.as_bytes());
+        Some(InlineName { len, bytes })
+    }
+
+    fn as_str(&self) -> &str {
+        // the bytes are a whole `&str`'s, so this never fails
+        self.bytes
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for InlineName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -216,40 +266,58 @@ pub struct LostSchema;
 
 /// Values that name a schema: `&str`, `String`, `&String`, [`SchemaName`] and `&SchemaName`.
 pub trait IntoSchemaName {
-    /// Converts into the shared, not yet validated form a statement keeps.
+    /// Converts into the not yet validated form a statement keeps.
     #[doc(hidden)]
-    fn into_scope(self) -> Arc<str>;
+    fn into_scope(self) -> Scope;
 }
 
 impl IntoSchemaName for &str {
-    fn into_scope(self) -> Arc<str> {
-        Arc::from(self)
+    fn into_scope(self) -> Scope {
+        Scope::from_str(self)
     }
 }
 impl IntoSchemaName for String {
-    fn into_scope(self) -> Arc<str> {
-        Arc::from(self)
+    fn into_scope(self) -> Scope {
+        Scope::from_str(&self)
     }
 }
 impl IntoSchemaName for &String {
-    fn into_scope(self) -> Arc<str> {
-        Arc::from(self.as_str())
+    fn into_scope(self) -> Scope {
+        Scope::from_str(self)
     }
 }
 impl IntoSchemaName for SchemaName {
-    fn into_scope(self) -> Arc<str> {
-        self.0
+    fn into_scope(self) -> Scope {
+        Scope::Named(self.0)
     }
 }
 impl IntoSchemaName for &SchemaName {
-    fn into_scope(self) -> Arc<str> {
-        self.0.clone()
+    fn into_scope(self) -> Scope {
+        Scope::Named(self.0.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_up_to_63_bytes_are_kept_inline_and_exactly() {
+        // 61 ASCII bytes and a two-byte character: 63 bytes, inline
+        let at_limit = format!("{}é", "a".repeat(61));
+        for name in ["", "t1", "Tenant \"x\"", at_limit.as_str()] {
+            let scope = Scope::from_str(name);
+            assert!(matches!(scope, Scope::Inline(_)), "{name:?}");
+            assert_eq!(scope.name(), Some(name));
+        }
+        // longer names keep every byte (and are refused when built)
+        let long = format!("{}é", "a".repeat(62));
+        let scope = Scope::from_str(&long);
+        assert!(matches!(scope, Scope::Named(_)));
+        assert_eq!(scope.name(), Some(long.as_str()));
+        assert!(scope.checked().is_err());
+        assert_eq!(Scope::from_str("t1").checked().ok(), Some("t1"));
+    }
 
     #[test]
     fn sixty_three_bytes_is_accepted_sixty_four_is_not() {

@@ -1,7 +1,5 @@
 //! [`SchemaScoped<T>`]: a diesel table bound to a schema chosen at run time.
 
-use std::sync::Arc;
-
 use diesel::backend::Backend;
 use diesel::expression::{Expression, ValidGrouping};
 use diesel::internal::table_macro::{FromClause, SelectStatement};
@@ -32,11 +30,8 @@ pub struct SchemaScoped<T> {
 }
 
 impl<T> SchemaScoped<T> {
-    pub(crate) fn new(table: T, schema: Arc<str>) -> Self {
-        SchemaScoped {
-            table,
-            scope: Scope::Named(schema),
-        }
+    pub(crate) fn new(table: T, scope: Scope) -> Self {
+        SchemaScoped { table, scope }
     }
 
     pub(crate) fn lost(table: T) -> Self {
@@ -49,10 +44,7 @@ impl<T> SchemaScoped<T> {
     /// The schema name as given (not yet validated); `None` only for ryx's
     /// internal fallback that refuses to build.
     pub fn schema(&self) -> Option<&str> {
-        match &self.scope {
-            Scope::Named(name) => Some(name),
-            Scope::Lost => None,
-        }
+        self.scope.name()
     }
 
     /// The unscoped diesel table.
