@@ -109,6 +109,33 @@ mod postgres {
         }
     }
 
+    /// Outside any transaction each migration runs in ryx's own transaction,
+    /// whose end discards its `SET LOCAL`: the session's value is untouched,
+    /// also after a run, an atomic run, a rollback and a failed migration.
+    #[test]
+    fn runs_outside_a_transaction_leave_the_sessions_search_path() {
+        for set in SESSION_PATHS {
+            let schemas = common::PgSchemas::reserve(2);
+            let (s, t) = (schemas.names[0].as_str(), schemas.names[1].as_str());
+            let (mut conn, before) = session(set);
+            let report = runner("basic", s).run(&mut conn).expect("runs");
+            assert_eq!(report.applied.len(), 3, "{report}");
+            assert_untouched(&mut conn, &before, s);
+            runner("basic", s)
+                .rollback(&mut conn, 1)
+                .expect("rolls back");
+            assert_untouched(&mut conn, &before, s);
+            runner("basic", t)
+                .atomic(true)
+                .run(&mut conn)
+                .expect("atomic run");
+            assert_untouched(&mut conn, &before, t);
+            let failed = runner("failing", t).run(&mut conn);
+            assert!(failed.is_err());
+            assert_untouched(&mut conn, &before, t);
+        }
+    }
+
     /// The fleet reads (`tenants`, `status`), `create_tenant` and a dry run, on
     /// the caller's connection, inside its transaction and outside: the
     /// `search_path` is what it was.
