@@ -87,6 +87,75 @@ fn fixtures(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
+/// A fleet whose connections go through PgBouncer in transaction mode
+/// without saying so (no `transaction_pooler(true)`; statements unnamed, so
+/// they survive the pooler): each migration takes its schema's lock inside
+/// its own transaction, so no lock stays behind on a server connection the
+/// client no longer has, and runners waiting for a busy schema do not hang.
+/// Two fleets over the same tenants at once apply each migration once; then
+/// a direct connection takes every tenant's lock (a rollback) in bounded time.
+#[test]
+fn unflagged_pooler_connections_migrate_without_stuck_locks() {
+    let bouncer = PgBouncer::start(2);
+    let schemas = PgSchemas::reserve(4);
+    let migrations = load_dir(fixtures("basic")).expect("load migrations");
+    let (done, finished) = std::sync::mpsc::channel();
+    for _ in 0..2 {
+        let pool = Pool::builder()
+            .max_size(3)
+            .build(ConnectionManager::<PgConnection>::new(bouncer.url()).statement_cache_limit(0))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "pool through PgBouncer: {e}\nPgBouncer log:\n{}",
+                    bouncer.log()
+                )
+            });
+        let (migrations, names, done) = (migrations.clone(), schemas.names.clone(), done.clone());
+        std::thread::spawn(move || {
+            let report = FleetRunner::new()
+                .migrations(migrations)
+                .schemas(names)
+                .jobs(3)
+                .run(&pool);
+            let _ = done.send(report.map(|r| r.is_success()));
+        });
+    }
+    for _ in 0..2 {
+        let outcome = finished
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("a fleet run hung waiting for a schema lock");
+        assert!(matches!(outcome, Ok(true)), "{outcome:?}");
+    }
+    let mut direct = pg_connect();
+    for s in &schemas.names {
+        let applied = FileRunner::new()
+            .schema(s)
+            .applied(&mut direct)
+            .expect("history");
+        assert_eq!(applied.len(), migrations.len(), "{s}");
+    }
+    // every schema's lock can be taken again: none is stuck on a server connection
+    let (done, finished) = std::sync::mpsc::channel();
+    let names = schemas.names.clone();
+    std::thread::spawn(move || {
+        let mut direct = pg_connect();
+        for s in &names {
+            let reverted = FileRunner::new()
+                .migrations_dir(fixtures("basic"))
+                .schema(s)
+                .rollback(&mut direct, 1)
+                .map(|r| r.reverted.len());
+            let _ = done.send(reverted);
+        }
+    });
+    for _ in &schemas.names {
+        let reverted = finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a schema's lock was left held");
+        assert!(matches!(reverted, Ok(1)), "{reverted:?}");
+    }
+}
+
 /// A fleet migrates through PgBouncer over a pool of ryx's manager in pooler
 /// mode (each migration in its own transaction, under a transaction-level
 /// advisory lock, `SET LOCAL search_path`); a `run_in_transaction = false`

@@ -105,8 +105,11 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     /// `GET_LOCK` around a transaction (MySQL). With `transactional == false`
     /// the lock is held but no transaction is opened.
     ///
-    /// On PostgreSQL the transaction is a savepoint when the caller has one
-    /// open through diesel (the advisory lock is then held until the caller's
+    /// On PostgreSQL a busy lock is waited for by retrying, each attempt a
+    /// short transaction of its own (`pg_try_advisory_xact_lock`); `f` runs
+    /// in the attempt that got it. The transaction is a savepoint when the
+    /// caller has one open through diesel (the lock is then waited for in
+    /// the blocking `pg_advisory_xact_lock` and held until the caller's
     /// transaction ends, like the changes it protects). The runners check
     /// before calling this that the connection's transaction state allows it
     /// (see `apply::refuse_open_transaction`).

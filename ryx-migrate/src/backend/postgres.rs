@@ -139,36 +139,42 @@ impl MigrationBackend for diesel::pg::Pg {
     {
         let key = crate::checksum::advisory_lock_key(schema);
         if transactional {
-            // Outside the caller's transaction, wait for the schema's lock
-            // before BEGIN (see `wait_for_advisory_lock`) and hold it at
-            // session level until the transaction has its own. Not through
-            // a transaction pooler, whose next transaction may run on another
-            // server connection than the session lock: there the transaction
-            // waits for its lock itself (and non-transactional migrations,
-            // the `CREATE INDEX CONCURRENTLY` this wait is for, are refused).
-            let mut waited =
-                !diesel_transaction_open(conn)? && !ryx_pool::behind_transaction_pooler(conn);
-            if waited {
-                wait_for_advisory_lock(conn, key)?;
+            if diesel_transaction_open(conn)? {
+                // Inside the caller's transaction (a savepoint here), whose
+                // snapshot is held anyway: wait in the blocking call, where
+                // PostgreSQL sees a deadlock and breaks it, rather than poll.
+                return conn.transaction(|conn| {
+                    // Taken before anything touches the catalog: CREATE
+                    // SCHEMA/TABLE IF NOT EXISTS race with each other without it.
+                    diesel::sql_query("SELECT pg_catalog.pg_advisory_xact_lock($1)")
+                        .bind::<BigInt, _>(key)
+                        .execute(conn)?;
+                    f(conn)
+                });
             }
-            let result = conn.transaction(|conn| {
-                // Taken before anything touches the catalog: CREATE SCHEMA/TABLE
-                // IF NOT EXISTS race with each other without it. Immediate when
-                // the session lock is held (advisory locks are re-entrant).
-                diesel::sql_query("SELECT pg_catalog.pg_advisory_xact_lock($1)")
-                    .bind::<BigInt, _>(key)
-                    .execute(conn)?;
-                if waited {
-                    waited = false;
-                    session_unlock(conn, key)?;
+            // Otherwise each attempt is a transaction of its own that takes
+            // the lock with `pg_try_advisory_xact_lock` as its first statement
+            // and ends at once when it is not free (see `retry_pause`). The
+            // work runs in the attempt that got it. One transaction per
+            // attempt also holds through a transaction pooler.
+            let mut work = Some(f);
+            let mut pause = retry_pause(None);
+            loop {
+                let done = conn.transaction(|conn| -> Result<Option<T>, TxError> {
+                    if !try_xact_lock(conn, key)? {
+                        return Ok(None);
+                    }
+                    match work.take() {
+                        Some(f) => f(conn).map(Some),
+                        None => Ok(None),
+                    }
+                })?;
+                if let Some(value) = done {
+                    return Ok(value);
                 }
-                f(conn)
-            });
-            if waited {
-                // BEGIN or the lock failed: give the session lock back
-                let _ = session_unlock(conn, key);
+                std::thread::sleep(pause);
+                pause = retry_pause(Some(pause));
             }
-            result
         } else {
             // The runners refuse non-transactional work inside a transaction
             // before they start; this guards the session-level search_path.
@@ -191,7 +197,7 @@ impl MigrationBackend for diesel::pg::Pg {
         // As `locked` sends them, the key inlined (it is bound there); the
         // lock is shown as the blocking call a script run by hand would use,
         // where `locked` polls its `pg_try_` form (see
-        // `wait_for_advisory_lock`).
+        // `retry_pause`).
         let key = crate::checksum::advisory_lock_key(schema);
         if transactional {
             (
@@ -368,14 +374,10 @@ impl MigrationBackend for diesel::pg::Pg {
 }
 
 /// Takes the session-level advisory lock `key`, outside any transaction, by
-/// polling `pg_try_advisory_lock` (2 ms between attempts, doubling up to
-/// 100 ms) rather than waiting inside `pg_advisory_lock` or
-/// `pg_advisory_xact_lock`. A `CREATE INDEX CONCURRENTLY` run by the lock's
-/// holder waits for every transaction that held a snapshot when it started:
-/// a runner waiting inside a statement (it holds a snapshot) or inside an
-/// open transaction would wait for the holder while the holder waits for it.
-/// Polling from outside a transaction, each attempt is a transaction of its
-/// own that ends at once. Like the blocking call, it waits as long as the
+/// polling `pg_try_advisory_lock` (see [`retry_pause`]) rather than waiting
+/// inside `pg_advisory_lock`: used for `run_in_transaction = false`
+/// migrations, which run outside a transaction (and are refused behind a
+/// transaction pooler). Like the blocking call, it waits as long as the
 /// holder holds the lock.
 fn wait_for_advisory_lock<C>(conn: &mut C, key: i64) -> QueryResult<()>
 where
@@ -386,7 +388,7 @@ where
         #[diesel(sql_type = Bool)]
         got: bool,
     }
-    let mut pause = std::time::Duration::from_millis(2);
+    let mut pause = retry_pause(None);
     loop {
         let attempt: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_lock($1) AS got")
             .bind::<BigInt, _>(key)
@@ -395,7 +397,40 @@ where
             return Ok(());
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(std::time::Duration::from_millis(100));
+        pause = retry_pause(Some(pause));
+    }
+}
+
+/// Takes the transaction-level advisory lock `key` if it is free.
+fn try_xact_lock<C>(conn: &mut C, key: i64) -> QueryResult<bool>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    #[derive(QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = Bool)]
+        got: bool,
+    }
+    let attempt: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_xact_lock($1) AS got")
+        .bind::<BigInt, _>(key)
+        .get_result(conn)?;
+    Ok(attempt.got)
+}
+
+/// The pause before the next attempt at a busy schema lock: 2 ms, doubling up
+/// to 100 ms.
+///
+/// Runners poll instead of waiting inside `pg_advisory_(xact_)lock` because a
+/// waiting statement holds a snapshot (and a waiting transaction its
+/// identity), and a `CREATE INDEX CONCURRENTLY` run by the lock's holder waits
+/// for every transaction that held a snapshot when it started: a blocked
+/// runner and the holder would wait for each other, and PostgreSQL would fail
+/// one of them with "deadlock detected". Between attempts a runner holds
+/// nothing.
+fn retry_pause(previous: Option<std::time::Duration>) -> std::time::Duration {
+    match previous {
+        None => std::time::Duration::from_millis(2),
+        Some(pause) => (pause * 2).min(std::time::Duration::from_millis(100)),
     }
 }
 
