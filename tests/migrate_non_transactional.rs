@@ -2,7 +2,8 @@
 //! failed `CREATE UNIQUE INDEX CONCURRENTLY` leaves an invalid index, which
 //! ryx drops (and says so) so that the next run, once the cause is fixed,
 //! completes instead of failing with "already exists"; no history row is
-//! written for it.
+//! written for it; an index another session is building at the same time is
+//! left alone.
 // Tests may unwrap, panic and cast freely, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -182,5 +183,74 @@ fn an_invalid_index_that_was_there_before_is_left_alone() {
             ("codes_pkey".to_owned(), true),
             ("theirs".to_owned(), false)
         ]
+    );
+}
+
+#[test]
+fn an_index_another_session_is_building_is_not_taken_for_a_leftover() {
+    let mut conn = common::pg_connect();
+    let schemas = common::PgSchemas::reserve(1);
+    let s = schemas.names[0].as_str();
+    let dir = Dir(std::env::temp_dir().join(common::unique_name("ryx_cic")));
+    write(
+        &dir.0,
+        "2024-01-01-000000_create_codes",
+        "CREATE TABLE codes (id BIGINT PRIMARY KEY, code TEXT NOT NULL);\n",
+        "DROP TABLE codes;\n",
+        false,
+    );
+    FileRunner::new()
+        .migrations_dir(&dir.0)
+        .schema(s)
+        .run(&mut conn)
+        .unwrap();
+    // a writer keeps another session's CREATE INDEX CONCURRENTLY waiting,
+    // its index already in the catalog and invalid
+    let mut writer = common::pg_connect();
+    writer
+        .batch_execute(&format!("BEGIN; INSERT INTO \"{s}\".codes VALUES (1, 'a')"))
+        .unwrap();
+    let schema = s.to_owned();
+    let builder = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        common::pg_connect().batch_execute(&format!(
+            "CREATE INDEX CONCURRENTLY theirs ON \"{schema}\".codes (code)"
+        ))
+    });
+    // ours fails while theirs is being built
+    write(
+        &dir.0,
+        "2024-01-02-000000_broken",
+        "SELECT pg_catalog.pg_sleep(1.5);\nSELECT no_such_function();\n",
+        "SELECT 1;\n",
+        true,
+    );
+    // (with a bound: dropping theirs would wait for their build, which waits
+    // for the writer, which this test commits only afterwards)
+    let (done, finished) = std::sync::mpsc::channel();
+    let (folder, schema) = (dir.0.clone(), s.to_owned());
+    std::thread::spawn(move || {
+        let result = FileRunner::new()
+            .migrations_dir(&folder)
+            .schema(schema)
+            .run(&mut common::pg_connect());
+        let _ = done.send(result);
+    });
+    let err = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the failed run waited on another session's index build")
+        .unwrap_err();
+    match &err {
+        Error::NonTransactionalFailed { indexes, .. } => {
+            assert!(indexes.dropped.is_empty(), "{indexes:?}");
+            assert!(indexes.remaining.is_empty(), "{indexes:?}");
+        }
+        other => panic!("expected NonTransactionalFailed, got {other:?}"),
+    }
+    writer.batch_execute("COMMIT").unwrap();
+    builder.join().unwrap().unwrap();
+    assert_eq!(
+        indexes(&mut conn, s),
+        [("codes_pkey".to_owned(), true), ("theirs".to_owned(), true)]
     );
 }

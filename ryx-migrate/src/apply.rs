@@ -170,10 +170,12 @@ pub(crate) fn refuse_open_transaction<C: RunnerConnection>(
     })
 }
 
-/// Refuses to migrate a schema that holds tables but no `ryx_migrations`
+/// Refuses to migrate a schema that holds relations (tables, views,
+/// sequences, ..) but no `ryx_migrations`
 /// table (one ryx did not make, or not yet a tenant): migrating it would make
 /// it a tenant, which `drop_tenant` may then drop with everything in it.
-/// `tables` are the schema's live tables. `public` (a runner's default
+/// `tables` are the schema's relations (see
+/// [`MigrationBackend::schema_relations`]). `public` (a runner's default
 /// schema, never dropped as a tenant) and backends without schemas are not
 /// refused; `information_schema`, PostgreSQL's own, is
 /// [`Error::ReservedSchema`].
@@ -428,9 +430,9 @@ pub(crate) fn apply<C: RunnerConnection>(
         return Ok(());
     }
     if rows.is_empty() {
-        let tables =
-            C::DB::live_tables(conn, schema).map_err(db_error(schema, "list the tables"))?;
-        refuse_foreign_schema::<C::DB>(schema, &tables)?;
+        let relations = C::DB::schema_relations(conn, schema)
+            .map_err(db_error(schema, "list the schema's relations"))?;
+        refuse_foreign_schema::<C::DB>(schema, &relations)?;
     }
     if opts.atomic {
         if let Some(step) = todo.iter().find(|s| !s.run_in_transaction) {
@@ -486,8 +488,8 @@ pub(crate) fn apply<C: RunnerConnection>(
 }
 
 /// The error of a failed `run_in_transaction = false` step, after dropping
-/// the invalid indexes it left (those not in `invalid_before`), still under
-/// the schema's lock: a failed `CREATE INDEX CONCURRENTLY` leaves one, which
+/// the invalid indexes it left (those not in `invalid_before`, and not being
+/// built by another session), still under the schema's lock: a failed `CREATE INDEX CONCURRENTLY` leaves one, which
 /// would fail the next run with "already exists". An index that cannot be
 /// dropped (the connection is gone, say) is named in the error instead.
 fn clean_after_failure<C: RunnerConnection>(
@@ -502,7 +504,7 @@ fn clean_after_failure<C: RunnerConnection>(
     let mut remaining = Vec::new();
     // if the catalog cannot be read, the index (if any) is unknown: the
     // database's error says why
-    let left: Vec<String> = C::DB::invalid_indexes(conn, schema)
+    let left: Vec<String> = C::DB::idle_invalid_indexes(conn, schema)
         .unwrap_or_default()
         .into_iter()
         .filter(|name| !invalid_before.contains(name))

@@ -125,8 +125,8 @@ impl MigrationRunner {
         let result = C::DB::locked(conn, schema, true, |conn| {
             let existed = C::DB::schema_exists(conn, schema)?;
             if existed {
-                let tables = C::DB::live_tables(conn, schema)?;
-                apply::refuse_foreign_schema::<C::DB>(schema, &tables).map_err(TxError::Ryx)?;
+                let relations = C::DB::schema_relations(conn, schema)?;
+                apply::refuse_foreign_schema::<C::DB>(schema, &relations).map_err(TxError::Ryx)?;
             }
             backend::ensure_history::<C::DB, C>(conn, schema)?;
             if !existed {

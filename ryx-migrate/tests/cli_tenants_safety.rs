@@ -299,6 +299,26 @@ fn runners_never_adopt_a_schema_holding_tables_without_history() {
         .run(&mut conn)
         .unwrap();
     assert_eq!(report.applied.len(), 3);
+    // a schema holding only a view (or a sequence) is someone's too
+    let schemas3 = Schemas::new(2);
+    let (views, sequences) = (&schemas3.0[0], &schemas3.0[1]);
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA \"{views}\"; CREATE VIEW \"{views}\".v AS SELECT 1 AS one; \
+         CREATE SCHEMA \"{sequences}\"; CREATE SEQUENCE \"{sequences}\".s"
+    ))
+    .unwrap();
+    for schema in [views, sequences] {
+        let e = ryx_migrate::FileRunner::new()
+            .migrations_dir(&dir)
+            .schema(schema.as_str())
+            .run(&mut conn)
+            .unwrap_err();
+        assert!(matches!(e, ryx_migrate::Error::NotATenant { .. }), "{e:?}");
+        assert!(
+            tables(&mut conn, schema).is_empty(),
+            "nothing created in {schema}"
+        );
+    }
     // an empty schema made by hand is not a tenant's data: a runner may use it
     let schemas2 = Schemas::new(1);
     let empty = &schemas2.0[0];

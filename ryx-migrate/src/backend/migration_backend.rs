@@ -100,6 +100,28 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
         Ok(Vec::new())
     }
 
+    /// The relations of `schema` a tenant check counts (PostgreSQL: tables,
+    /// views, materialized views, foreign tables and sequences; elsewhere its
+    /// tables).
+    #[doc(hidden)]
+    fn schema_relations<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        Self::live_tables(conn, schema)
+    }
+
+    /// [`invalid_indexes`](Self::invalid_indexes) but those another session
+    /// is building right now (`CREATE INDEX CONCURRENTLY` in progress: invalid
+    /// until it is done), which are nobody's leftovers.
+    #[doc(hidden)]
+    fn idle_invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        Self::invalid_indexes(conn, schema)
+    }
+
     /// Runs `f` under the schema's migration lock: inside one transaction that
     /// holds `pg_advisory_xact_lock` (PostgreSQL), `BEGIN IMMEDIATE` (SQLite), or
     /// `GET_LOCK` around a transaction (MySQL). With `transactional == false`

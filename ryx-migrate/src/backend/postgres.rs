@@ -128,6 +128,40 @@ impl MigrationBackend for diesel::pg::Pg {
         load_names(conn, q)
     }
 
+    fn schema_relations<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let q = diesel::sql_query(
+            "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned());
+        load_names(conn, q)
+    }
+
+    fn idle_invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        // an index another session is building concurrently is invalid until
+        // it is done: never count it as a leftover
+        let q = diesel::sql_query(
+            "SELECT i.relname::text AS name FROM pg_catalog.pg_index x \
+             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace \
+             WHERE n.nspname = $1 AND NOT x.indisvalid \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p \
+                             WHERE p.index_relid = i.oid AND p.pid <> pg_catalog.pg_backend_pid()) \
+             ORDER BY 1",
+        )
+        .into_boxed()
+        .bind::<Text, _>(schema.to_owned());
+        load_names(conn, q)
+    }
+
     fn locked<C, T>(
         conn: &mut C,
         schema: &str,
