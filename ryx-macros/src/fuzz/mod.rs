@@ -3,8 +3,6 @@
 //! the macro panic, every refusal is a `syn::Error` with a message, and
 //! declarations that are valid (generated, or edited in ways that keep them
 //! valid) always expand to items that parse as Rust.
-// Tests may unwrap and panic freely.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod tables;
 mod tokens;
@@ -18,6 +16,21 @@ use proptest::sample::select;
 use crate::expand::ryx_table;
 use tables::{keep_valid, table, SEEDS};
 use tokens::{apply, count, edit, nodes, stream, tree};
+
+/// `src` as tokens; text that does not lex fails the case (every source
+/// given here is written to lex).
+fn lex(src: &str) -> Result<TokenStream, TestCaseError> {
+    TokenStream::from_str(src)
+        .map_err(|e| TestCaseError::fail(format!("`{src}` does not lex: {e}")))
+}
+
+/// Why `src` was refused, for a failure message.
+fn refusal(src: &str) -> Option<String> {
+    lex(src)
+        .ok()
+        .and_then(|t| ryx_table(t).err())
+        .map(|e| e.to_string())
+}
 
 /// The property every input must satisfy: no panic (a panic fails the
 /// test), an error with a message, or output that parses as Rust items.
@@ -73,7 +86,7 @@ proptest! {
         seed in select(SEEDS),
         edits in prop::collection::vec((any::<prop::sample::Index>(), edit()), 1..5),
     ) {
-        let mut list = nodes(TokenStream::from_str(seed).unwrap());
+        let mut list = nodes(lex(seed)?);
         for (at, e) in &edits {
             let mut target = at.index(count(&list).max(1));
             apply(&mut list, &mut target, e);
@@ -93,17 +106,15 @@ proptest! {
         edits in prop::collection::vec(keep_valid(), 0..4),
     ) {
         for seed in SEEDS {
-            prop_assert!(check(TokenStream::from_str(seed).unwrap())?, "seed refused: {seed}");
+            prop_assert!(check(lex(seed)?)?, "seed refused: {seed}");
         }
         let mut spec = spec;
         let src = spec.render();
-        let tokens = TokenStream::from_str(&src).unwrap();
-        prop_assert!(check(tokens)?, "valid declaration refused: {src}\n{:?}", ryx_table(TokenStream::from_str(&src).unwrap()).err().map(|e| e.to_string()));
+        prop_assert!(check(lex(&src)?)?, "valid declaration refused: {src}\n{:?}", refusal(&src));
         for e in &edits {
             spec.edit(e);
             let src = spec.render();
-            let tokens = TokenStream::from_str(&src).unwrap();
-            prop_assert!(check(tokens)?, "valid declaration refused after {e:?}: {src}\n{:?}", ryx_table(TokenStream::from_str(&src).unwrap()).err().map(|e| e.to_string()));
+            prop_assert!(check(lex(&src)?)?, "valid declaration refused after {e:?}: {src}\n{:?}", refusal(&src));
         }
     }
 }

@@ -322,7 +322,7 @@ impl TableSpec {
             self.primary_key = Some(
                 names
                     .iter()
-                    .map(|n| self.columns.iter().position(|c| &c.name == n).unwrap())
+                    .filter_map(|n| self.columns.iter().position(|c| &c.name == n))
                     .collect(),
             );
         }

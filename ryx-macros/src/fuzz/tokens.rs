@@ -199,7 +199,8 @@ pub(super) fn apply(list: &mut Vec<Node>, target: &mut usize, edit: &Edit) -> bo
                     }
                 }
                 Edit::Replace(src) | Edit::Insert(src) => {
-                    let new = nodes(TokenStream::from_str(src).unwrap());
+                    // the replacements are fixed token texts that lex
+                    let new = TokenStream::from_str(src).map(nodes).unwrap_or_default();
                     let remove = usize::from(matches!(edit, Edit::Replace(_)));
                     list.splice(i..i + remove, new);
                 }
