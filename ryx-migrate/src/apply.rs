@@ -471,7 +471,7 @@ pub(crate) fn apply<C: RunnerConnection>(
             if step.run_in_transaction {
                 return run_step(conn, schema, step, opts, report);
             }
-            let invalid = C::DB::invalid_indexes(conn, schema)?;
+            let invalid = C::DB::invalid_indexes(conn, schema, true)?;
             run_step(conn, schema, step, opts, report).map_err(|e| match e {
                 TxError::Db(source) => TxError::Ryx(clean_after_failure(
                     conn, schema, step, source, &invalid, &before,
@@ -504,7 +504,7 @@ fn clean_after_failure<C: RunnerConnection>(
     let mut remaining = Vec::new();
     // if the catalog cannot be read, the index (if any) is unknown: the
     // database's error says why
-    let left: Vec<String> = C::DB::idle_invalid_indexes(conn, schema)
+    let left: Vec<String> = C::DB::invalid_indexes(conn, schema, false)
         .unwrap_or_default()
         .into_iter()
         .filter(|name| !invalid_before.contains(name))

@@ -90,13 +90,19 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
 
     /// The invalid indexes of `schema` (PostgreSQL: `pg_index.indisvalid` is
     /// false), such as a failed `CREATE INDEX CONCURRENTLY` leaves behind;
-    /// none on backends without them.
+    /// without `with_builds_in_progress`, not those another session is
+    /// building right now (invalid until done, and nobody's leftovers). None
+    /// on backends without them.
     #[doc(hidden)]
-    fn invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    fn invalid_indexes<C>(
+        conn: &mut C,
+        schema: &str,
+        with_builds_in_progress: bool,
+    ) -> QueryResult<Vec<String>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
-        let _ = (conn, schema);
+        let _ = (conn, schema, with_builds_in_progress);
         Ok(Vec::new())
     }
 
@@ -109,17 +115,6 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
         C: Connection<Backend = Self> + LoadConnection,
     {
         Self::live_tables(conn, schema)
-    }
-
-    /// [`invalid_indexes`](Self::invalid_indexes) but those another session
-    /// is building right now (`CREATE INDEX CONCURRENTLY` in progress: invalid
-    /// until it is done), which are nobody's leftovers.
-    #[doc(hidden)]
-    fn idle_invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
-    where
-        C: Connection<Backend = Self> + LoadConnection,
-    {
-        Self::invalid_indexes(conn, schema)
     }
 
     /// Runs `f` under the schema's migration lock: inside one transaction that

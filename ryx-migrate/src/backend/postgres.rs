@@ -113,18 +113,32 @@ impl MigrationBackend for diesel::pg::Pg {
         .load(conn)
     }
 
-    fn invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
+    fn invalid_indexes<C>(
+        conn: &mut C,
+        schema: &str,
+        with_builds_in_progress: bool,
+    ) -> QueryResult<Vec<String>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
-        let q = diesel::sql_query(
+        let mut sql = String::from(
             "SELECT i.relname::text AS name FROM pg_catalog.pg_index x \
              JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace \
-             WHERE n.nspname = $1 AND NOT x.indisvalid ORDER BY 1",
-        )
-        .into_boxed()
-        .bind::<Text, _>(schema.to_owned());
+             WHERE n.nspname = $1 AND NOT x.indisvalid",
+        );
+        if !with_builds_in_progress {
+            // an index another session is building concurrently is invalid
+            // until it is done
+            sql.push_str(
+                " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p \
+                 WHERE p.index_relid = i.oid AND p.pid <> pg_catalog.pg_backend_pid())",
+            );
+        }
+        sql.push_str(" ORDER BY 1");
+        let q = diesel::sql_query(sql)
+            .into_boxed()
+            .bind::<Text, _>(schema.to_owned());
         load_names(conn, q)
     }
 
@@ -136,26 +150,6 @@ impl MigrationBackend for diesel::pg::Pg {
             "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY 1",
-        )
-        .into_boxed()
-        .bind::<Text, _>(schema.to_owned());
-        load_names(conn, q)
-    }
-
-    fn idle_invalid_indexes<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<String>>
-    where
-        C: Connection<Backend = Self> + LoadConnection,
-    {
-        // an index another session is building concurrently is invalid until
-        // it is done: never count it as a leftover
-        let q = diesel::sql_query(
-            "SELECT i.relname::text AS name FROM pg_catalog.pg_index x \
-             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
-             JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace \
-             WHERE n.nspname = $1 AND NOT x.indisvalid \
-             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p \
-                             WHERE p.index_relid = i.oid AND p.pid <> pg_catalog.pg_backend_pid()) \
-             ORDER BY 1",
         )
         .into_boxed()
         .bind::<Text, _>(schema.to_owned());
@@ -417,11 +411,6 @@ fn wait_for_advisory_lock<C>(conn: &mut C, key: i64) -> QueryResult<()>
 where
     C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
 {
-    #[derive(QueryableByName)]
-    struct Got {
-        #[diesel(sql_type = Bool)]
-        got: bool,
-    }
     let mut pause = retry_pause(None);
     loop {
         let attempt: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_lock($1) AS got")
@@ -435,16 +424,18 @@ where
     }
 }
 
+/// The answer of a `pg_try_advisory_*lock` call.
+#[derive(QueryableByName)]
+struct Got {
+    #[diesel(sql_type = Bool)]
+    got: bool,
+}
+
 /// Takes the transaction-level advisory lock `key` if it is free.
 fn try_xact_lock<C>(conn: &mut C, key: i64) -> QueryResult<bool>
 where
     C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
 {
-    #[derive(QueryableByName)]
-    struct Got {
-        #[diesel(sql_type = Bool)]
-        got: bool,
-    }
     let attempt: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_xact_lock($1) AS got")
         .bind::<BigInt, _>(key)
         .get_result(conn)?;
