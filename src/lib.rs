@@ -421,6 +421,8 @@ pub use ryx_macros::ryx_table;
 
 pub mod pool;
 
+pub use ryx_migrate::directory;
+
 /// Migrations per schema: table metadata, DDL, the model- and file-driven
 /// runners and each schema's `ryx_migrations` history. See [`ryx_migrate`]'s docs.
 ///

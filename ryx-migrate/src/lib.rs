@@ -54,6 +54,7 @@ mod checksum;
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 mod ddl;
+pub mod directory;
 mod error;
 mod files;
 pub mod fleet;

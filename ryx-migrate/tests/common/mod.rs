@@ -9,6 +9,7 @@
     clippy::panic
 )]
 
+pub mod cluster;
 pub mod faults;
 
 use std::path::{Path, PathBuf};
