@@ -48,6 +48,7 @@
 //! `connection_timeout_ms`.
 
 mod config;
+mod edit;
 mod error;
 
 use std::collections::BTreeMap;
@@ -60,6 +61,7 @@ use ryx_pool::{ConnectionManager, PoolBackend};
 
 pub use self::config::ServerConfig;
 use self::config::{list, DirectoryConfig};
+pub use self::edit::assign_tenant;
 pub use self::error::DirectoryError;
 use crate::backend::{Backend, MigrationBackend};
 
