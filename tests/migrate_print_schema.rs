@@ -102,7 +102,10 @@ fn the_printed_schema_is_the_checked_in_file_and_migrates_back_to_the_same_schem
 
     let source = print_schema(&mut conn, original, &PrintSchemaOptions::new()).unwrap();
     if std::env::var_os("RYX_BLESS_PRINT_SCHEMA").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/print_schema/printed.rs");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/print_schema/printed.rs"
+        );
         std::fs::write(path, &source).unwrap();
     }
     assert_eq!(
@@ -147,7 +150,10 @@ fn the_printed_tables_query_and_join_in_any_schema() -> Result<(), Box<dyn std::
     create_schema(&mut conn, t, SCHEMA_SQL);
 
     let ada: i64 = ryx::insert_into(authors::table.in_schema(t))
-        .values((authors::email.eq("ada@example.com"), authors::name.eq("ada")))
+        .values((
+            authors::email.eq("ada@example.com"),
+            authors::name.eq("ada"),
+        ))
         .returning(authors::id)
         .get_result(&mut conn)?;
     let post: i32 = ryx::insert_into(posts::table.in_schema(t))
@@ -243,10 +249,15 @@ fn what_ryx_table_cannot_declare_is_named_or_left_out_with_a_comment() {
     let only = print_schema(
         &mut conn,
         t,
-        &PrintSchemaOptions::new().tables(["events"]).skip_unsupported(true),
+        &PrintSchemaOptions::new()
+            .tables(["events"])
+            .skip_unsupported(true),
     )
     .unwrap();
-    assert!(!only.contains("logs") && only.contains("events (id)"), "{only}");
+    assert!(
+        !only.contains("logs") && only.contains("events (id)"),
+        "{only}"
+    );
     let e = print_schema(&mut conn, t, &PrintSchemaOptions::new().tables(["nope"])).unwrap_err();
     assert_eq!(
         e.to_string(),

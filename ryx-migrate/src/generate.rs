@@ -122,7 +122,17 @@ mod tests {
             assert!(check_migration_name(dir, good).is_ok(), "{good}");
         }
         let long = "a".repeat(MAX_NAME_BYTES + 1);
-        for bad in ["", "../x", "a/b", "a\\b", "..", "a b", "é", "a.b", long.as_str()] {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "a\\b",
+            "..",
+            "a b",
+            "é",
+            "a.b",
+            long.as_str(),
+        ] {
             let refused = check_migration_name(dir, bad);
             assert!(
                 matches!(&refused, Err(Error::InvalidMigration { reason, .. }) if reason.contains("no path separators")),

@@ -53,7 +53,15 @@ fn prints_the_fixture_schema_as_the_checked_in_file() {
 
     let (stdout, _) = expect(
         &ryx(&[
-            "--url", &url, "print-schema", "--schema", s, "--table", "tags", "--table", "posts",
+            "--url",
+            &url,
+            "print-schema",
+            "--schema",
+            s,
+            "--table",
+            "tags",
+            "--table",
+            "posts",
         ]),
         0,
     );
@@ -78,7 +86,10 @@ fn unsupported_types_are_an_error_or_a_comment() {
     let url = pg_url();
     let schemas = Schemas::new(1);
     let s = &schemas.0[0];
-    create_schema(s, "CREATE TABLE events (id BIGINT PRIMARY KEY, took INTERVAL)");
+    create_schema(
+        s,
+        "CREATE TABLE events (id BIGINT PRIMARY KEY, took INTERVAL)",
+    );
     expect_one_line_error(
         &ryx(&["--url", &url, "print-schema", "--schema", s]),
         2,
@@ -143,19 +154,20 @@ fn bad_input_is_one_error_line_and_exit_two() {
         2,
         "print-schema supports PostgreSQL only",
     );
-    assert!(!sqlite.exists(), "print-schema created {}", sqlite.display());
-    expect_one_line_error(
-        &ryx(&["print-schema", "--schema", s]),
-        2,
-        "no database URL",
+    assert!(
+        !sqlite.exists(),
+        "print-schema created {}",
+        sqlite.display()
     );
+    expect_one_line_error(&ryx(&["print-schema", "--schema", s]), 2, "no database URL");
 }
 
 #[test]
 fn help_has_an_example() {
     let (stdout, _) = expect(&ryx(&["print-schema", "--help"]), 0);
     assert!(
-        stdout.contains("Example:") && stdout.contains("print-schema --schema acme > src/schema.rs"),
+        stdout.contains("Example:")
+            && stdout.contains("print-schema --schema acme > src/schema.rs"),
         "{stdout}"
     );
     assert!(

@@ -207,7 +207,13 @@ fn redo_reverts_and_reapplies_the_last_migration_on_postgres() {
     );
     let (stdout, _) = expect(
         &ryx(&[
-            "--url", &url, "showmigrations", "--schema", s, "--dir", dir.str(),
+            "--url",
+            &url,
+            "showmigrations",
+            "--schema",
+            s,
+            "--dir",
+            dir.str(),
         ]),
         0,
     );
@@ -235,11 +241,20 @@ fn a_failed_reapply_on_postgres_changes_nothing() {
     );
     let (stdout, _) = expect(
         &ryx(&[
-            "--url", &url, "showmigrations", "--schema", s, "--dir", dir.str(),
+            "--url",
+            &url,
+            "showmigrations",
+            "--schema",
+            s,
+            "--dir",
+            dir.str(),
         ]),
         0,
     );
-    assert!(stdout.contains("[X] 2024-01-02-000000_create_b"), "{stdout}");
+    assert!(
+        stdout.contains("[X] 2024-01-02-000000_create_b"),
+        "{stdout}"
+    );
     // b, dropped by the revert, is back: the transaction rolled back
     let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&url).unwrap();
     diesel::RunQueryDsl::execute(
@@ -277,7 +292,14 @@ fn redo_on_sqlite_and_a_failed_reapply_there_leaves_it_reverted() {
 
     let leaky = two_migrations(true);
     expect(
-        &ryx(&["--url", &url, "migrate", "--all-schemas", "--dir", leaky.str()]),
+        &ryx(&[
+            "--url",
+            &url,
+            "migrate",
+            "--all-schemas",
+            "--dir",
+            leaky.str(),
+        ]),
         0,
     );
     expect_one_line_error(
@@ -289,7 +311,10 @@ fn redo_on_sqlite_and_a_failed_reapply_there_leaves_it_reverted() {
         &ryx(&["--url", &url, "showmigrations", "--dir", leaky.str()]),
         0,
     );
-    assert!(stdout.contains("[ ] 2024-01-02-000000_create_b"), "{stdout}");
+    assert!(
+        stdout.contains("[ ] 2024-01-02-000000_create_b"),
+        "{stdout}"
+    );
     let _ = std::fs::remove_file(&db);
 }
 

@@ -308,9 +308,31 @@ mod tests {
             &["tenants", "drop", "s", "--yes"],
             &["makemigrations", "add_x", "--dir", "m"],
             &["migration", "generate", "add_x", "--dir", "m"],
-            &["redo", "--schema", "s", "--dir", "m", "--shared-schema", "ext"],
-            &["redo", "--schema", "s", "--allow-changed", "--no-shared-schemas"],
-            &["print-schema", "--schema", "s", "--table", "a", "--table", "b"],
+            &[
+                "redo",
+                "--schema",
+                "s",
+                "--dir",
+                "m",
+                "--shared-schema",
+                "ext",
+            ],
+            &[
+                "redo",
+                "--schema",
+                "s",
+                "--allow-changed",
+                "--no-shared-schemas",
+            ],
+            &[
+                "print-schema",
+                "--schema",
+                "s",
+                "--table",
+                "a",
+                "--table",
+                "b",
+            ],
             &["print-schema", "--schema", "s", "--skip-unsupported"],
             &[
                 "--url",
@@ -366,6 +388,25 @@ mod tests {
             (&["print-schema", "--schema", "s"], false),
         ] {
             assert_eq!(parse(args)?.command.writes(), writes, "{args:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn new_commands_show_an_example() -> Result<(), String> {
+        let cmd = Opts::command();
+        for path in [&["redo"][..], &["print-schema"], &["migration", "generate"]] {
+            let mut sub = &cmd;
+            for name in path {
+                sub = sub
+                    .find_subcommand(name)
+                    .ok_or_else(|| format!("no subcommand {name}"))?;
+            }
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(help.starts_with("Example:\n  ryx "), "{path:?}: {help}");
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use super::output::{chain, invalid_schema, say_raw, Failure, SUCCESS};
+use super::output::{invalid_schema, Failure};
 use super::url::parse_url;
 use crate::backend::Backend;
 
@@ -29,25 +29,35 @@ pub(super) fn run(
 ) -> Result<u8, Failure> {
     ryx_dsl::SchemaName::new(&args.schema).map_err(invalid_schema)?;
     let target = parse_url(url)?;
-    match target.backend {
-        #[cfg(feature = "postgres")]
-        Backend::PostgreSQL => {
-            let manager = ryx_pool::ConnectionManager::<diesel::PgConnection>::new(&target.url)
-                .transaction_pooler(transaction_pooler);
-            let mut conn = manager
-                .connect_once()
-                .map_err(|e| Failure::usage(e.to_string()))?;
-            let options = crate::PrintSchemaOptions::new()
-                .tables(args.tables.iter().cloned())
-                .skip_unsupported(args.skip_unsupported);
-            let source = crate::print_schema(&mut conn, &args.schema, &options)
-                .map_err(|e| Failure::usage(chain(&e)))?;
-            say_raw!("{source}");
-            Ok(SUCCESS)
-        }
-        other => Err(Failure::usage(format!(
-            "print-schema supports PostgreSQL only ({other} has no schemas to print per tenant): \
-             point --url at a postgres:// database"
-        ))),
+    if target.backend != Backend::PostgreSQL {
+        return Err(Failure::usage(format!(
+            "print-schema supports PostgreSQL only ({} has no schemas to print per tenant): \
+             point --url at a postgres:// database",
+            target.backend
+        )));
     }
+    postgres(args, &target.url, transaction_pooler)
+}
+
+#[cfg(feature = "postgres")]
+fn postgres(args: &PrintSchemaArgs, url: &str, transaction_pooler: bool) -> Result<u8, Failure> {
+    use super::output::{chain, say_raw, SUCCESS};
+
+    let manager = ryx_pool::ConnectionManager::<diesel::PgConnection>::new(url)
+        .transaction_pooler(transaction_pooler);
+    let mut conn = manager
+        .connect_once()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let options = crate::PrintSchemaOptions::new()
+        .tables(args.tables.iter().cloned())
+        .skip_unsupported(args.skip_unsupported);
+    let source = crate::print_schema(&mut conn, &args.schema, &options)
+        .map_err(|e| Failure::usage(chain(&e)))?;
+    say_raw!("{source}");
+    Ok(SUCCESS)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres(_: &PrintSchemaArgs, _: &str, _: bool) -> Result<u8, Failure> {
+    Err(super::url::not_built(Backend::PostgreSQL))
 }

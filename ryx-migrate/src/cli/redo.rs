@@ -92,10 +92,10 @@ pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &RedoArgs) -> Result<
             Err(Failed::Reapply(e)) => {
                 return Err(Failure {
                     message: format!(
-                        "{schema}: `{last}` was reverted, but applying it again failed, so the whole \
+                    "{schema}: `{last}` was reverted, but applying it again failed, so the whole \
                          redo was rolled back: `{last}` is still applied, as before: {}",
-                        chain(&e)
-                    ),
+                    chain(&e)
+                ),
                     code: TENANT_FAILED,
                 })
             }
@@ -126,13 +126,23 @@ pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &RedoArgs) -> Result<
     };
     print_reverted(&reverted);
     for a in &applied.applied {
-        say!("{}: applied {} in {:.1?}", applied.schema, a.name, a.duration);
+        say!(
+            "{}: applied {} in {:.1?}",
+            applied.schema,
+            a.name,
+            a.duration
+        );
     }
     Ok(SUCCESS)
 }
 
 fn print_reverted(report: &Report) {
     for r in &report.reverted {
-        say!("{}: reverted {} in {:.1?}", report.schema, r.name, r.duration);
+        say!(
+            "{}: reverted {} in {:.1?}",
+            report.schema,
+            r.name,
+            r.duration
+        );
     }
 }

@@ -152,15 +152,14 @@ where
     C: Connection<Backend = Pg> + LoadConnection,
 {
     ryx_dsl::SchemaName::new(schema).map_err(Error::from)?;
-    let exists = catalog::schema_exists(conn, schema)
-        .map_err(db_error(schema, "look the schema up"))?;
+    let exists =
+        catalog::schema_exists(conn, schema).map_err(db_error(schema, "look the schema up"))?;
     if !exists {
         return Err(PrintSchemaError::NoSchema {
             schema: schema.to_owned(),
         });
     }
-    let catalog =
-        catalog::read(conn, schema).map_err(db_error(schema, "read the catalog"))?;
+    let catalog = catalog::read(conn, schema).map_err(db_error(schema, "read the catalog"))?;
     let tables = if options.tables.is_empty() {
         catalog.tables.clone()
     } else {
@@ -185,7 +184,13 @@ where
         asked
     };
     let mut problems = Vec::new();
-    let printed = model::build(schema, &catalog, &tables, options.skip_unsupported, &mut problems);
+    let printed = model::build(
+        schema,
+        &catalog,
+        &tables,
+        options.skip_unsupported,
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(PrintSchemaError::Unsupported { problems });
     }

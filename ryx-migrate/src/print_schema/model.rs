@@ -228,7 +228,10 @@ fn table(
         };
         if let Some(why) = why {
             if t.primary_key.contains(&row.column_name) {
-                return Err(format!("its primary key column `{}`: {why}", row.column_name));
+                return Err(format!(
+                    "its primary key column `{}`: {why}",
+                    row.column_name
+                ));
             }
             if skip {
                 t.left_out.push(format!(
@@ -399,7 +402,10 @@ fn foreign_key(
 ) {
     let why = match (con.columns.as_slice(), con.ref_columns.as_slice()) {
         ([column], [ref_column]) => {
-            match keys.get(&con.ref_table).filter(|_| printed.contains(&con.ref_table)) {
+            match keys
+                .get(&con.ref_table)
+                .filter(|_| printed.contains(&con.ref_table))
+            {
                 Some((ref_key, ref_columns)) if ref_columns.contains(ref_column) => {
                     if let Some(c) = t.column_mut(column) {
                         let target = (ref_key.as_slice() != [ref_column.clone()])
@@ -416,10 +422,8 @@ fn foreign_key(
         }
         _ => "it spans several columns",
     };
-    t.notes.push(format!(
-        "foreign key `{}` is not declared: {why}",
-        con.name
-    ));
+    t.notes
+        .push(format!("foreign key `{}` is not declared: {why}", con.name));
 }
 
 /// `(child, parent, fk)` for the `references` to a parent's single-column
