@@ -1,53 +1,7 @@
 //! [`print_schema`]: a live PostgreSQL schema's tables as `ryx_table!`
-//! declarations, like `diesel print-schema` writes `table!`s.
-//!
-//! What is printed, per table (sorted by name; `ryx_migrations` left out):
-//!
-//! - the primary key (composite too) and each column, typed as diesel names
-//!   the type: `Int2/4/8`, `Float4/8`, `Numeric`, `Text`, `Varchar`, `Bool`,
-//!   `Timestamp`, `Timestamptz`, `Date`, `Time`, `Uuid`, `Json`, `Jsonb`,
-//!   `Bytea`, in `Nullable<..>` when the column accepts NULL;
-//! - what the migration side of `ryx_table!` can create again: a
-//!   `varchar(n)`'s `#[max_length = n]`; `#[ryx(default = "..")]` with the
-//!   default as PostgreSQL prints it; `unique` and `index` (on a column, or
-//!   `unique(a, b)` / `index(a, b)` on the table) for b-tree indexes and
-//!   unique constraints over plain columns; checks
-//!   (`check(name = .., sql = ..)`, named as they were in the model when
-//!   ryx created them); `references = parent` with `on_delete` /
-//!   `on_update` for single-column foreign keys to a printed table; and
-//!   `#[ryx(no_auto_increment)]` on a single integer key without a sequence
-//!   or identity (with one, the key's `nextval(..)` default is ryx's own
-//!   and not printed);
-//! - SQL names that are not plain Rust identifiers (keywords, spaces, a
-//!   column named like its table) as `name_` with `#[sql_name = ".."]`;
-//! - a column whose type `ryx_table!` declares less precisely than the
-//!   database has it (`numeric(10,2)`, `timestamp(3)`) with a trailing
-//!   comment naming the database's type.
-//!
-//! Then `diesel::joinable!(child -> parent (fk));` for each foreign key to a
-//! parent's single-column primary key (not to the table itself, and only
-//! when one foreign key joins the two tables, as diesel chooses), and one
-//! `ryx::allow_tables_to_appear_in_same_query!` listing every table. The
-//! joins are diesel's `joinable!`, not `ryx::joinable!`, because
-//! `ryx::joinable!` also allows its pair in one query, which the one
-//! `allow_tables_to_appear_in_same_query!` already does for every pair:
-//! together they are what `ryx::joinable!` gives, scoped joins included.
-//!
-//! What `ryx_table!` cannot declare:
-//!
-//! - a column of another type (arrays, `interval`, enums, domains, `char(n)`,
-//!   ..), a generated column, a table without a primary key or whose key
-//!   has such a column: an error naming each one
-//!   ([`PrintSchemaError::Unsupported`]), or with
-//!   [`PrintSchemaOptions::skip_unsupported`] a `//` comment in its place
-//!   (the table, or the column, is then not declared);
-//! - indexes that are not b-trees over plain columns (expressions, `WHERE`,
-//!   `INCLUDE`, `DESC`, GIN, ..), foreign keys over several columns or to a
-//!   table not printed, checks marked `NOT VALID`, sequence defaults on
-//!   other columns: a `// ..` note above the table; they do not change the
-//!   declared types.
-//!
-//! PostgreSQL only: SQLite and MySQL have no schemas to print per tenant.
+//! declarations, like `diesel print-schema` writes `table!`s. `catalog.rs`
+//! reads the schema, `model.rs` decides what can be declared, `names.rs`
+//! makes Rust names, `render.rs` writes the source.
 
 mod catalog;
 mod model;
@@ -133,8 +87,55 @@ pub enum PrintSchemaError {
 /// Prints the tables of `schema` as `ryx::ryx_table!` declarations, with
 /// `diesel::joinable!` for their foreign keys and one
 /// `ryx::allow_tables_to_appear_in_same_query!`: Rust source to save as
-/// `src/schema.rs`. See the [module docs](self) for what is printed. Only
-/// reads the catalog.
+/// `src/schema.rs`, like `diesel print-schema`. Only reads the catalog.
+///
+/// What is printed, per table (sorted by name; `ryx_migrations` left out):
+///
+/// - the primary key (composite too) and each column, typed as diesel names
+///   the type: `Int2/4/8`, `Float4/8`, `Numeric`, `Text`, `Varchar`, `Bool`,
+///   `Timestamp`, `Timestamptz`, `Date`, `Time`, `Uuid`, `Json`, `Jsonb`,
+///   `Bytea`, in `Nullable<..>` when the column accepts NULL;
+/// - what the migration side of `ryx_table!` can create again: a
+///   `varchar(n)`'s `#[max_length = n]`; `#[ryx(default = "..")]` with the
+///   default as PostgreSQL prints it; `unique` and `index` (on a column, or
+///   `unique(a, b)` / `index(a, b)` on the table) for b-tree indexes and
+///   unique constraints over plain columns; checks
+///   (`check(name = .., sql = ..)`, named as they were in the model when
+///   ryx created them); `references = parent` with `on_delete` /
+///   `on_update` for single-column foreign keys to a printed table; and
+///   `#[ryx(no_auto_increment)]` on a single integer key without a sequence
+///   or identity (with one, the key's `nextval(..)` default is ryx's own
+///   and not printed);
+/// - SQL names that are not plain Rust identifiers (keywords, spaces, a
+///   column named like its table) as `name_` with `#[sql_name = ".."]`;
+/// - a column whose type `ryx_table!` declares less precisely than the
+///   database has it (`numeric(10,2)`, `timestamp(3)`) with a trailing
+///   comment naming the database's type.
+///
+/// Then `diesel::joinable!(child -> parent (fk));` for each foreign key to a
+/// parent's single-column primary key (not to the table itself, and only
+/// when one foreign key joins the two tables, as diesel chooses), and one
+/// `ryx::allow_tables_to_appear_in_same_query!` listing every table. The
+/// joins are diesel's `joinable!`, not `ryx::joinable!`, because
+/// `ryx::joinable!` also allows its pair in one query, which the one
+/// `allow_tables_to_appear_in_same_query!` already does for every pair:
+/// together they are what `ryx::joinable!` gives, scoped joins included.
+///
+/// What `ryx_table!` cannot declare:
+///
+/// - a column of another type (arrays, `interval`, enums, domains, `char(n)`,
+///   ..), a generated column, a table without a primary key or whose key
+///   has such a column: an error naming each one
+///   ([`PrintSchemaError::Unsupported`]), or with
+///   [`PrintSchemaOptions::skip_unsupported`] a `//` comment in its place
+///   (the table, or the column, is then not declared);
+/// - indexes that are not b-trees over plain columns (expressions, `WHERE`,
+///   `INCLUDE`, `DESC`, GIN, ..), foreign keys over several columns or to a
+///   table not printed, checks marked `NOT VALID`, sequence defaults on
+///   other columns: a `// ..` note above the table; they do not change the
+///   declared types.
+///
+/// PostgreSQL only: SQLite and MySQL have no schemas to print per tenant.
 ///
 /// ```no_run
 /// use ryx_migrate::{print_schema, PrintSchemaOptions};
