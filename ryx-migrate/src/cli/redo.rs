@@ -115,8 +115,8 @@ pub(super) fn run<C: RunnerConnection>(conn: &mut C, args: &RedoArgs) -> Result<
         let applied = reapply.run(conn).map_err(|e| Failure {
             message: format!(
                 "{schema}: `{last}` was reverted, but applying it again failed: it is now NOT \
-                 applied (the schema is as before `{last}`, except for DDL a backend committed \
-                 implicitly); fix it and run `ryx migrate --schema {}`: {}",
+                 applied (its down.sql ran; its up.sql was rolled back, except for DDL a backend \
+                 committed implicitly); fix it and run `ryx migrate --schema {}`: {}",
                 args.schema,
                 chain(&e)
             ),
