@@ -116,6 +116,7 @@ fn the_printed_schema_is_the_checked_in_file_and_migrates_back_to_the_same_schem
     // the printed models, migrated into a new schema (parents first)
     let report = MigrationRunner::new()
         .model::<printed::authors::table>()
+        .model::<printed::blog_posts::table>()
         .model::<printed::counters::table>()
         .model::<printed::posts::table>()
         .model::<printed::tags::table>()
