@@ -119,6 +119,7 @@ fn the_printed_schema_is_the_checked_in_file_and_migrates_back_to_the_same_schem
         .model::<printed::blog_posts::table>()
         .model::<printed::counters::table>()
         .model::<printed::posts::table>()
+        .model::<printed::readings::table>()
         .model::<printed::tags::table>()
         .schema(migrated.as_str())
         .migrate(&mut conn)

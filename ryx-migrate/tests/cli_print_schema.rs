@@ -72,7 +72,7 @@ fn prints_the_fixture_schema_as_the_checked_in_file() {
     assert!(!stdout.contains("authors (id)"), "{stdout}");
     // a reference to a table not printed is a note, not a `references`
     assert!(
-        stdout.contains("// foreign key `posts_author_id_fkey` is not declared: the table it references is not printed"),
+        stdout.contains("// foreign key `posts_author_id_fkey` is not declared: the table or column it references is not printed"),
         "{stdout}"
     );
     assert!(

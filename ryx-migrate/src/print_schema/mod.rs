@@ -113,7 +113,7 @@ pub enum PrintSchemaError {
 ///   comment naming the database's type.
 ///
 /// Then `diesel::joinable!(child -> parent (fk));` for each foreign key to a
-/// parent's single-column primary key (not to the table itself, and only
+/// parent's single-column primary key of the same type (not to the table itself, and only
 /// when one foreign key joins the two tables, as diesel chooses), and one
 /// `ryx::allow_tables_to_appear_in_same_query!` listing every table. The
 /// joins are diesel's `joinable!`, not `ryx::joinable!`, because

@@ -417,7 +417,7 @@ fn foreign_key(
                     }
                     "its column is left out"
                 }
-                _ => "the table it references is not printed",
+                _ => "the table or column it references is not printed",
             }
         }
         _ => "it spans several columns",
@@ -427,15 +427,20 @@ fn foreign_key(
 }
 
 /// `(child, parent, fk)` for the `references` to a parent's single-column
-/// key, as diesel's print-schema chooses them: not to the table itself, and
-/// only when one foreign key joins the two tables (two would be ambiguous,
-/// and diesel's `joinable!` joins both ways).
+/// key of the same SQL type, as diesel's print-schema chooses them: not to
+/// the table itself, and only when one foreign key joins the two tables (two
+/// would be ambiguous, and diesel's `joinable!` joins both ways).
 fn joinables(schema: &Schema) -> Vec<(String, String, String)> {
     let mut edges: Vec<(String, String, String)> = Vec::new();
     for t in &schema.tables {
         for c in &t.columns {
             if let Some((parent, None)) = &c.references {
-                if parent != &t.sql_name {
+                // diesel compares the key and the foreign key: one SQL type
+                let same_type = schema
+                    .table(parent)
+                    .and_then(|p| p.primary_key.first().and_then(|k| p.column(k)))
+                    .is_some_and(|key| key.diesel_type == c.diesel_type);
+                if parent != &t.sql_name && same_type {
                     edges.push((t.sql_name.clone(), parent.clone(), c.sql_name.clone()));
                 }
             }
