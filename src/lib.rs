@@ -486,6 +486,10 @@ pub mod migrate {
     #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
     pub use ryx_migrate::cli;
     pub use ryx_migrate::fleet;
+    pub use ryx_migrate::new_migration;
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub use ryx_migrate::{print_schema, PrintSchemaError, PrintSchemaOptions};
 }
 
 /// diesel's prelude, plus what ryx adds ([`InSchema`],

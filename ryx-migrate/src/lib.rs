@@ -13,6 +13,8 @@
 //! | [`MigrationRunner`] | models → database: creates the schema, missing tables, columns and indexes; reports drift |
 //! | [`FileRunner`] | diesel's migration folders (or `embed_migrations!`) → one schema, with rollback and dry runs |
 //! | [`Report`] | what a run applied, skipped, reverted, planned, and the drift it saw |
+//! | [`print_schema`] | a live PostgreSQL schema → `ryx_table!` declarations (`src/schema.rs`) |
+//! | [`new_migration`] | an empty `<version>_<name>/{up,down}.sql` folder, as diesel writes one |
 //!
 //! ## Safety
 //!
@@ -58,9 +60,12 @@ pub mod directory;
 mod error;
 mod files;
 pub mod fleet;
+mod generate;
 mod make;
 mod metadata;
 mod models;
+#[cfg(feature = "postgres")]
+mod print_schema;
 mod report;
 mod source;
 
@@ -69,12 +74,16 @@ pub use crate::backend::{Backend, HistoryRow, MigrationBackend};
 pub use crate::ddl::{check_name, constraint_name, index_name, DDLGenerator};
 pub use crate::error::{Error, InvalidIndexes};
 pub use crate::files::FileRunner;
+pub use crate::generate::new_migration;
 pub use crate::make::{make_migration, MadeMigration};
 pub use crate::metadata::{
     CheckConstraint, ColumnState, ColumnType, ForeignKey, ReferentialAction, RyxTable, TableIndex,
     TableState,
 };
 pub use crate::models::MigrationRunner;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use crate::print_schema::{print_schema, PrintSchemaError, PrintSchemaOptions};
 pub use crate::report::{Applied, Drift, Planned, Report};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

@@ -92,8 +92,7 @@ pub fn make_migration<C: RunnerConnection>(
         down.extend(change.down(&gen)?);
     }
     down.reverse();
-    let version = chrono::Utc::now().format("%Y-%m-%d-%H%M%S");
-    let path = dir.join(format!("{version}_{name}"));
+    let path = dir.join(format!("{}_{name}", new_version()));
     let io = |source: std::io::Error| Error::MigrationsDir {
         path: path.clone(),
         source,
@@ -104,6 +103,12 @@ pub fn make_migration<C: RunnerConnection>(
     std::fs::write(path.join("up.sql"), &up).map_err(io)?;
     std::fs::write(path.join("down.sql"), &down).map_err(io)?;
     Ok(Some(MadeMigration { path, up, down }))
+}
+
+/// The version of a migration made now: diesel's, the UTC time as
+/// `%Y-%m-%d-%H%M%S` (`2024-05-01-093000`), so new folders sort after older ones.
+pub(crate) fn new_version() -> String {
+    chrono::Utc::now().format("%Y-%m-%d-%H%M%S").to_string()
 }
 
 /// Applies `migrations` into `scratch` (inside the caller's transaction) and

@@ -26,12 +26,16 @@
 //! | `args.rs` | options several commands share: `--dir`, `--schema` / `--all-schemas` |
 //! | `url.rs` | `--url` and `--backend` |
 //! | `output.rs` | printing, `--format`, error lines and exit codes |
-//! | `migrate.rs`, `showmigrations.rs`, `rollback.rs`, `sqlmigrate.rs`, `tenants.rs`, `makemigrations.rs` | one command each: its arguments and its handler |
+//! | `migrate.rs`, `showmigrations.rs`, `rollback.rs`, `redo.rs`, `sqlmigrate.rs`, `tenants.rs`, `makemigrations.rs`, `print_schema.rs` | one command each: its arguments and its handler |
+//! | `migration.rs` | `migration generate`: an empty migration folder (no database) |
 
 mod args;
 mod makemigrations;
 mod migrate;
+mod migration;
 mod output;
+mod print_schema;
+mod redo;
 mod rollback;
 mod showmigrations;
 mod sqlmigrate;
@@ -86,6 +90,15 @@ enum Command {
     Showmigrations(showmigrations::ShowArgs),
     /// Revert the last applied migrations of one schema.
     Rollback(rollback::RollbackArgs),
+    /// Revert the last applied migration of one schema and apply it again (checks its down.sql).
+    #[command(after_help = "Example:\n  \
+        ryx --url postgres://localhost/app redo --schema acme --dir migrations\n  \
+        # acme: reverted 2024-05-01-093000_create_posts in 2.1ms\n  \
+        # acme: applied 2024-05-01-093000_create_posts in 3.4ms\n\n\
+        On PostgreSQL both steps run in one transaction: if the reapply fails, nothing changed. \
+        On SQLite and MySQL (and for a run_in_transaction = false migration) a failed reapply \
+        leaves the migration reverted, and the error says so. Exit 1 when a step failed.")]
+    Redo(redo::RedoArgs),
     /// Print the exact SQL a migration sends to a schema (no connection needed with --backend).
     Sqlmigrate(sqlmigrate::SqlArgs),
     /// List, create or drop tenant schemas.
@@ -95,6 +108,21 @@ enum Command {
     },
     /// Write a new migration from the difference between the models and the folder (needs models).
     Makemigrations(makemigrations::MakeArgs),
+    /// Write empty migrations by hand: `migration generate NAME`.
+    Migration {
+        #[command(subcommand)]
+        command: migration::MigrationCommand,
+    },
+    /// Print a PostgreSQL schema's tables as ryx_table! declarations (for src/schema.rs).
+    #[command(after_help = "Example:\n  \
+        ryx --url postgres://localhost/app print-schema --schema acme > src/schema.rs\n  \
+        ryx --url postgres://localhost/app print-schema --schema acme --table posts --table authors\n\n\
+        Prints ryx::ryx_table! blocks (keys, types, defaults, unique, index, checks, references), \
+        diesel::joinable! for single-column foreign keys and one \
+        ryx::allow_tables_to_appear_in_same_query!. A column or table ryx_table! cannot declare \
+        (arrays, interval, enums, no primary key) is an error naming it, or with --skip-unsupported \
+        a comment in its place. PostgreSQL only.")]
+    PrintSchema(print_schema::PrintSchemaArgs),
 }
 
 impl Command {
@@ -103,7 +131,7 @@ impl Command {
     fn writes(&self) -> bool {
         match self {
             Command::Migrate(args) => !args.dry_run,
-            Command::Rollback(_) => true,
+            Command::Rollback(_) | Command::Redo(_) => true,
             Command::Tenants {
                 command: tenants::TenantsCommand::Create { .. },
             } => true,
@@ -168,9 +196,15 @@ impl Cli {
 
     /// Runs the command on the backend the URL names.
     fn dispatch(&self, opts: Opts) -> Result<u8, Failure> {
-        if let Command::Sqlmigrate(args) = &opts.command {
-            // needs no connection
-            return sqlmigrate::run(args, opts.url.as_deref());
+        match &opts.command {
+            // need no connection
+            Command::Sqlmigrate(args) => return sqlmigrate::run(args, opts.url.as_deref()),
+            Command::Migration { command } => return migration::run(command),
+            // PostgreSQL only: its own connection
+            Command::PrintSchema(args) => {
+                return print_schema::run(args, opts.url.as_deref(), opts.transaction_pooler)
+            }
+            _ => {}
         }
         let target = url::parse_url(opts.url.as_deref())?;
         let (url, pooler, command) = (&target.url, opts.transaction_pooler, opts.command);
@@ -211,6 +245,9 @@ impl Cli {
             Command::Migrate(args) => migrate::run(conn, manager, &self.models, args),
             Command::Showmigrations(args) => showmigrations::run(&mut conn, args),
             Command::Rollback(args) => rollback::run(&mut conn, args),
+            Command::Redo(args) => redo::run(&mut conn, args),
+            Command::Migration { command } => migration::run(command),
+            Command::PrintSchema(args) => print_schema::run(args, Some(url), transaction_pooler),
             Command::Sqlmigrate(args) => sqlmigrate::run(args, Some(url)),
             Command::Tenants { command } => tenants::run(&mut conn, command),
             Command::Makemigrations(args) => makemigrations::run(&mut conn, &self.models, args),
@@ -270,6 +307,33 @@ mod tests {
             &["tenants", "create", "s", "--no-migrate", "--dir", "m"],
             &["tenants", "drop", "s", "--yes"],
             &["makemigrations", "add_x", "--dir", "m"],
+            &["migration", "generate", "add_x", "--dir", "m"],
+            &[
+                "redo",
+                "--schema",
+                "s",
+                "--dir",
+                "m",
+                "--shared-schema",
+                "ext",
+            ],
+            &[
+                "redo",
+                "--schema",
+                "s",
+                "--allow-changed",
+                "--no-shared-schemas",
+            ],
+            &[
+                "print-schema",
+                "--schema",
+                "s",
+                "--table",
+                "a",
+                "--table",
+                "b",
+            ],
+            &["print-schema", "--schema", "s", "--skip-unsupported"],
             &[
                 "--url",
                 "sqlite://x.db",
@@ -319,8 +383,30 @@ mod tests {
             (&["tenants", "drop", "s", "--yes"], false),
             (&["showmigrations"], false),
             (&["makemigrations", "x"], false),
+            (&["redo", "--schema", "s"], true),
+            (&["migration", "generate", "x"], false),
+            (&["print-schema", "--schema", "s"], false),
         ] {
             assert_eq!(parse(args)?.command.writes(), writes, "{args:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn new_commands_show_an_example() -> Result<(), String> {
+        let cmd = Opts::command();
+        for path in [&["redo"][..], &["print-schema"], &["migration", "generate"]] {
+            let mut sub = &cmd;
+            for name in path {
+                sub = sub
+                    .find_subcommand(name)
+                    .ok_or_else(|| format!("no subcommand {name}"))?;
+            }
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(help.starts_with("Example:\n  ryx "), "{path:?}: {help}");
         }
         Ok(())
     }
