@@ -127,7 +127,10 @@ fn only_failed_after_a_fix_migrates_exactly_the_failed_tenant() {
         report["dir"],
         std::fs::canonicalize(dir).unwrap().to_str().unwrap()
     );
-    assert_eq!(with_outcome(&report, "failed"), set(&[bad.clone()]));
+    assert_eq!(
+        with_outcome(&report, "failed"),
+        set(std::slice::from_ref(bad))
+    );
     let failed = report["tenants"]
         .as_array()
         .unwrap()
@@ -159,7 +162,7 @@ fn only_failed_after_a_fix_migrates_exactly_the_failed_tenant() {
     );
     let (code, json) = json_of(&out);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(schemas_in(&json, "migrated"), [bad.clone()]);
+    assert_eq!(schemas_in(&json, "migrated"), [bad.as_str()]);
     assert!(schemas_in(&json, "current").is_empty(), "{json}");
     assert!(schemas_in(&json, "failed").is_empty(), "{json}");
     let applied_now = json["migrated"][0]["applied"].as_array().unwrap();
@@ -181,6 +184,22 @@ fn only_failed_after_a_fix_migrates_exactly_the_failed_tenant() {
         stderr.contains("nothing to retry") && stderr.contains("0 failed"),
         "{stderr}"
     );
+    let out = migrate(
+        &url,
+        dir,
+        &[
+            "--only-failed",
+            "--report-file",
+            &report_file,
+            "--format",
+            "json",
+        ],
+    );
+    let (code, json) = json_of(&out);
+    assert_eq!(code, 0);
+    for key in ["migrated", "current", "failed", "not_started"] {
+        assert!(schemas_in(&json, key).is_empty(), "{json}");
+    }
 }
 
 /// Five tenants, one migration each that sleeps 0.7 s, one at a time.

@@ -161,12 +161,12 @@ fn a_failing_canary_starts_no_other_tenant_and_resume_continues() {
     }
     let (code, json, stderr) = run(&first);
     assert_eq!(code, 1, "{json}");
-    assert_eq!(schemas_in(&json, "failed"), [canary.clone()]);
+    assert_eq!(schemas_in(&json, "failed"), [canary.as_str()]);
     assert_eq!(schemas_in(&json, "not_started"), names[1..]);
     assert!(schemas_in(&json, "migrated").is_empty(), "{json}");
     assert!(
         stderr.contains("canary failed: 3 other tenants were not started")
-            && stderr.contains("--resume"),
+            && stderr.contains("`ryx migrate --only-failed --resume --canary 1`"),
         "{stderr}"
     );
     for s in &names[1..] {
@@ -191,7 +191,7 @@ fn a_failing_canary_starts_no_other_tenant_and_resume_continues() {
         .unwrap();
     let (code, json, _) = run(&["--only-failed"]);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(schemas_in(&json, "migrated"), [canary.clone()]);
+    assert_eq!(schemas_in(&json, "migrated"), [canary.as_str()]);
     let report = read(report_file);
     for s in &names {
         assert_eq!(outcome(&report, s), "migrated", "{report}");

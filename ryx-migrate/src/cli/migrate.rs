@@ -5,6 +5,7 @@
 
 mod journal;
 mod pause;
+mod summary;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,7 +20,6 @@ use super::output::{
     chain, esay, print_planned, say, say_raw, Failure, Format, FormatOpt, SUCCESS, TENANT_FAILED,
 };
 use crate::apply::RunnerConnection;
-use crate::error::Error;
 use crate::files::FileRunner;
 use crate::fleet::{
     FleetReport, FleetRunner, ModelFleetRunner, ModelResult, Outcome, TenantResult,
@@ -159,6 +159,9 @@ where
     if schemas.is_empty() {
         if !args.retries() {
             esay!("no tenants found (schemas with a ryx_migrations table); create one with `ryx tenants create SCHEMA`");
+        } else if args.format.format == Format::Json && !args.dry_run {
+            // nothing to retry: still one summary for scripts to read
+            say!("{}", summary::summary_json(&FleetReport::default()));
         }
         return Ok(SUCCESS);
     }
@@ -210,6 +213,7 @@ where
         schemas.len(),
         args.format.format,
         journal.as_ref(),
+        args.canary.unwrap_or(0),
     )
 }
 
@@ -293,36 +297,6 @@ fn dry_run<C: RunnerConnection>(
     Ok(SUCCESS)
 }
 
-/// One tenant's line of a text run.
-fn describe(result: &TenantResult) -> String {
-    match &result.outcome {
-        Outcome::Migrated(report) => format!(
-            "{}: migrated ({} applied) in {:.1?}",
-            result.schema,
-            report.applied.len(),
-            result.duration
-        ),
-        Outcome::Current => format!("{}: already current", result.schema),
-        Outcome::Failed(e) => match e.report().filter(|r| !r.applied.is_empty()) {
-            Some(r) => format!(
-                "{}: FAILED after applying {}: {}",
-                result.schema,
-                r.applied
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                chain(e)
-            ),
-            None => format!("{}: FAILED: {}", result.schema, chain(e)),
-        },
-        Outcome::NotStarted => format!(
-            "{}: not started (after a failure with --fail-fast or of a --canary, or once the database refused a connection)",
-            result.schema
-        ),
-    }
-}
-
 /// The parallel run: a progress bar on a terminal (one line per tenant
 /// otherwise), then a summary.
 fn fleet_run<M>(
@@ -331,6 +305,7 @@ fn fleet_run<M>(
     tenants: usize,
     format: Format,
     journal: Option<&journal::Journal>,
+    canary: usize,
 ) -> Result<u8, Failure>
 where
     M: ManageConnection,
@@ -355,12 +330,12 @@ where
         match &bar {
             Some(bar) => {
                 if matches!(r.outcome, Outcome::Failed(_)) {
-                    bar.println(describe(r));
+                    bar.println(summary::describe(r));
                 }
                 bar.set_message(r.schema.clone());
                 bar.inc(1);
             }
-            None if format == Format::Text => say!("{}", describe(r)),
+            None if format == Format::Text => say!("{}", summary::describe(r)),
             None => {}
         }
     };
@@ -373,16 +348,17 @@ where
     }
     match format {
         Format::Text => {
-            print_summary(&report);
+            summary::print_summary(&report);
             if let Some(journal) = journal {
-                print_next_steps(&report, journal.path());
+                summary::print_next_steps(&report, journal.path());
             }
         }
-        Format::Json => say!("{}", summary_json(&report)),
+        Format::Json => say!("{}", summary::summary_json(&report)),
     }
     if report.canary_failed {
         esay!(
-            "canary failed: {} other tenants were not started; fix it, then `ryx migrate --resume` starts them",
+            "canary failed: {} other tenants were not started; once it is fixed, \
+             `ryx migrate --only-failed --resume --canary {canary}` retries it first, then starts them",
             report.not_started().count()
         );
     }
@@ -390,74 +366,6 @@ where
         SUCCESS
     } else {
         TENANT_FAILED
-    })
-}
-
-/// The text summary: a table of outcomes, the time, each failure's error.
-fn print_summary(report: &FleetReport) {
-    say!();
-    say!("{:<16} {:>8}", "outcome", "tenants");
-    say!("{:<16} {:>8}", "migrated", report.migrated().count());
-    say!("{:<16} {:>8}", "already current", report.current().count());
-    say!("{:<16} {:>8}", "failed", report.failed().count());
-    let not_started = report.not_started().count();
-    if not_started > 0 {
-        say!("{:<16} {:>8}", "not started", not_started);
-    }
-    say!("in {:.1?}", report.duration);
-    for f in report.failed() {
-        if let Outcome::Failed(e) = &f.outcome {
-            say!("failed: {}: {}", f.schema, chain(e));
-        }
-    }
-}
-
-/// After a text summary with failed or not started tenants: how to retry
-/// them, and where the report is.
-fn print_next_steps(report: &FleetReport, path: &std::path::Path) {
-    let failed = report.failed().count();
-    let not_started = report.not_started().count();
-    let mut steps = Vec::new();
-    if failed > 0 {
-        steps.push("`ryx migrate --only-failed` retries the failed tenants");
-    }
-    if not_started > 0 {
-        steps.push("`ryx migrate --resume` starts the ones not started");
-    }
-    if !steps.is_empty() {
-        say!(
-            "next: {} (same --url and --dir); run report: {}",
-            steps.join(", "),
-            path.display()
-        );
-    }
-}
-
-/// The JSON summary: tenants per outcome, with what was applied and the errors.
-fn summary_json(report: &FleetReport) -> serde_json::Value {
-    let applied_names = |e: &Error| -> Vec<String> {
-        e.report()
-            .map(|r| r.applied.iter().map(|a| a.name.clone()).collect())
-            .unwrap_or_default()
-    };
-    serde_json::json!({
-        "migrated": report.migrated().map(|t| {
-            let applied: Vec<String> = match &t.outcome {
-                Outcome::Migrated(r) => r.applied.iter().map(|a| a.name.clone()).collect(),
-                _ => Vec::new(),
-            };
-            serde_json::json!({"schema": t.schema, "applied": applied, "ms": t.duration.as_millis()})
-        }).collect::<Vec<_>>(),
-        "current": report.current().map(|t| t.schema.clone()).collect::<Vec<_>>(),
-        "failed": report.failed().map(|t| {
-            let (error, applied) = match &t.outcome {
-                Outcome::Failed(e) => (chain(e), applied_names(e)),
-                _ => (String::new(), Vec::new()),
-            };
-            serde_json::json!({"schema": t.schema, "error": error, "applied": applied})
-        }).collect::<Vec<_>>(),
-        "not_started": report.not_started().map(|t| t.schema.clone()).collect::<Vec<_>>(),
-        "ms": report.duration.as_millis(),
     })
 }
 
