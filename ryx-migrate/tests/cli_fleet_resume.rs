@@ -202,7 +202,7 @@ fn only_failed_after_a_fix_migrates_exactly_the_failed_tenant() {
     }
 }
 
-/// Five tenants, one migration each that sleeps 0.7 s, one at a time.
+/// One migration that sleeps 0.7 s.
 fn slow() -> Vec<Mig> {
     vec![Mig {
         name: "2024-01-01-000000_slow",
@@ -234,22 +234,14 @@ fn resume_after_a_killed_run_starts_exactly_the_tenants_not_started() {
     ]);
     // the file is rewritten at most once a second: wait for one that
     // records a migrated tenant, then kill the run
-    let report = wait_for("a report with a migrated tenant", || {
+    wait_for("a report with a migrated tenant", || {
         let text = std::fs::read_to_string(&report_file).ok()?;
         let report: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(report).filter(|r| !with_outcome(r, "migrated").is_empty())
+        Some(()).filter(|()| !with_outcome(&report, "migrated").is_empty())
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    let report = {
-        // a write may have landed between the read and the kill
-        let last = read_report(&report_file);
-        if last == report {
-            report
-        } else {
-            last
-        }
-    };
+    let report = read_report(&report_file);
     assert_eq!(report["completed"], false, "{report}");
     assert!(report["finished_at"].is_null(), "{report}");
     let migrated = with_outcome(&report, "migrated");
