@@ -236,7 +236,9 @@ fn resume_after_a_killed_run_starts_exactly_the_tenants_not_started() {
     // records a migrated tenant, then kill the run
     wait_for("a report with a migrated tenant", || {
         let text = std::fs::read_to_string(&report_file).ok()?;
-        let report: serde_json::Value = serde_json::from_str(&text).ok()?;
+        // written to a temporary file and renamed: never seen half written
+        let report: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("half a report: {e}: {text}"));
         Some(()).filter(|()| !with_outcome(&report, "migrated").is_empty())
     });
     child.kill().unwrap();
@@ -406,6 +408,87 @@ fn the_default_report_is_kept_per_database_and_folder_without_the_password() {
         with_outcome(&read_report(&files[0]), "current"),
         set(&names)
     );
+}
+
+#[test]
+fn an_unwritable_report_stops_only_a_run_that_named_it() {
+    let db = PgDb::new();
+    let url = db.url();
+    let names = tenants(&db, 2);
+    let dir = fixtures("basic");
+    let dir = dir.to_str().unwrap();
+    let tmp = Tmp::new();
+    std::fs::create_dir_all(&tmp.0).unwrap();
+    // a folder that cannot be made: a file is in the way
+    let blocker = tmp.0.join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let unwritable = blocker.join("sub");
+
+    let named = unwritable.join("run.json");
+    let out = migrate(
+        &url,
+        dir,
+        &["--all-schemas", "--report-file", named.to_str().unwrap()],
+    );
+    expect_one_line_error(&out, 2, "nothing was migrated");
+    let mut conn = PgConnection::establish(&url).unwrap();
+    for s in &names {
+        assert!(applied(&mut conn, s).is_empty(), "{s}");
+    }
+
+    let out = ryx_env(
+        &[("XDG_STATE_HOME", unwritable.as_path())],
+        &["--url", &url, "migrate", "--dir", dir, "--all-schemas"],
+    );
+    let (_, stderr) = expect(&out, 0);
+    assert!(
+        stderr.starts_with("note: ") && stderr.contains("the run goes on without one"),
+        "{stderr}"
+    );
+    for s in &names {
+        assert_eq!(applied(&mut conn, s).len(), 3, "{s}");
+    }
+}
+
+#[test]
+fn a_tenant_dropped_since_is_skipped_not_created_again() {
+    let db = PgDb::new();
+    let url = db.url();
+    let names = tenants(&db, 2);
+    let dir = fixtures("basic");
+    let dir = dir.to_str().unwrap();
+    let tmp = Tmp::new();
+    let report_file = tmp.file("run.json");
+    let bad = &names[1];
+    let mut conn = PgConnection::establish(&url).unwrap();
+    conn.batch_execute(&format!("CREATE TABLE \"{bad}\".ms_posts (id INT)"))
+        .unwrap();
+    let out = migrate(&url, dir, &["--all-schemas", "--report-file", &report_file]);
+    expect(&out, 1);
+    expect(&ryx(&["--url", &url, "tenants", "drop", bad, "--yes"]), 0);
+
+    let out = migrate(
+        &url,
+        dir,
+        &[
+            "--only-failed",
+            "--report-file",
+            &report_file,
+            "--format",
+            "json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (code, json) = json_of(&out);
+    assert_eq!(code, 0, "{json}");
+    assert!(
+        stderr.contains(&format!("{bad} is no longer a tenant")),
+        "{stderr}"
+    );
+    assert!(schemas_in(&json, "migrated").is_empty(), "{json}");
+    let out = ryx(&["--url", &url, "tenants", "list", "--format", "json"]);
+    let (stdout, _) = expect(&out, 0);
+    assert!(!stdout.contains(bad.as_str()), "{stdout}");
 }
 
 #[test]
