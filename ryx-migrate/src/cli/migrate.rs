@@ -1,7 +1,14 @@
-//! `ryx migrate`: pending migrations to many tenants in parallel over a pool,
+//! `ryx migrate`: pending migrations to many tenants in parallel over a pool
+//! (staged with `--canary` and `--batch`, retried with `--only-failed` and
+//! `--resume` from the saved run report in `migrate/journal.rs`),
 //! `--dry-run` (the SQL the library plans), and `--from-models`.
 
+mod journal;
+mod pause;
+mod summary;
+
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -13,7 +20,6 @@ use super::output::{
     chain, esay, print_planned, say, say_raw, Failure, Format, FormatOpt, SUCCESS, TENANT_FAILED,
 };
 use crate::apply::RunnerConnection;
-use crate::error::Error;
 use crate::files::FileRunner;
 use crate::fleet::{
     FleetReport, FleetRunner, ModelFleetRunner, ModelResult, Outcome, TenantResult,
@@ -25,7 +31,21 @@ use crate::source::{load_dir, MigrationFile};
 /// The most connections `--jobs` opens at once.
 const MAX_JOBS: usize = 256;
 
+/// `migrate --help`'s closing text.
+const AFTER_HELP: &str = "\
+Examples:
+  ryx migrate --all-schemas --canary 1 --batch 50 --pause 2s
+  ryx migrate --only-failed    # once what failed is fixed: only the tenants that failed
+  ryx migrate --resume         # only the tenants a killed or stopped run did not start
+
+A run over several tenants saves its report (each tenant migrated, current, failed with its error, \
+or not started) to --report-file, by default $XDG_STATE_HOME/ryx/runs/<hash of URL and --dir>.json \
+($XDG_STATE_HOME defaults to ~/.local/state). It is written when the run starts, at most once a \
+second while it goes on, and at the end; --only-failed and --resume read it and merge their own \
+outcome into it.";
+
 #[derive(Args, Debug)]
+#[command(after_help = AFTER_HELP)]
 pub(super) struct MigrateArgs {
     #[command(flatten)]
     dir: MigrationsDir,
@@ -46,17 +66,67 @@ pub(super) struct MigrateArgs {
     /// Accept migrations edited after they were applied.
     #[arg(long)]
     allow_changed: bool,
+    /// Migrate only the tenants that failed in the saved run report (merging
+    /// this run's outcome into it).
+    #[arg(long, conflicts_with_all = ["schemas", "all_schemas", "from_models"])]
+    only_failed: bool,
+    /// Migrate only the tenants the saved run report lists as not started:
+    /// the run was killed, or stopped by --fail-fast or a failed --canary
+    /// (failed tenants are --only-failed's; give both for both).
+    #[arg(long, conflicts_with_all = ["schemas", "all_schemas", "from_models"])]
+    resume: bool,
+    /// Migrate the tenants with pending migrations N at a time, each batch
+    /// finished before the next starts.
+    #[arg(long, value_name = "N", conflicts_with_all = ["from_models", "dry_run"])]
+    batch: Option<usize>,
+    /// The wait between batches and after the canaries: 500ms, 2s, 1m.
+    #[arg(long, value_name = "DURATION", value_parser = pause::parse_pause, conflicts_with_all = ["from_models", "dry_run"])]
+    pause: Option<Duration>,
+    /// Migrate K tenants first; if one fails, start no other and exit 1
+    /// (`--resume` continues once it is fixed).
+    #[arg(long, value_name = "K", conflicts_with_all = ["from_models", "dry_run"])]
+    canary: Option<usize>,
+    /// Where the run report is saved and read (default: below).
+    #[arg(long, value_name = "PATH", env = "RYX_REPORT_FILE")]
+    report_file: Option<PathBuf>,
     #[command(flatten)]
     shared: SharedSchemas,
     #[command(flatten)]
     format: FormatOpt,
 }
 
-/// Runs `ryx migrate` over `conn`, and over a pool of `manager`'s
-/// connections for the parallel run.
+impl MigrateArgs {
+    /// Refuses counts of 0 and a pause with nothing to pause between.
+    fn check(&self) -> Result<(), Failure> {
+        for (flag, value) in [
+            ("--jobs", self.jobs),
+            ("--batch", self.batch),
+            ("--canary", self.canary),
+        ] {
+            if value == Some(0) {
+                return Err(Failure::usage(format!("{flag} must be at least 1")));
+            }
+        }
+        if self.pause.is_some() && self.batch.is_none() && self.canary.is_none() {
+            return Err(Failure::usage(
+                "--pause is the wait between batches: give --batch N (or --canary K) too",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `--only-failed` or `--resume`: the tenants come from the saved report.
+    fn retries(&self) -> bool {
+        self.only_failed || self.resume
+    }
+}
+
+/// Runs `ryx migrate` against `url` over `conn`, and over a pool of
+/// `manager`'s connections for the parallel run.
 pub(super) fn run<C>(
     mut conn: ManagedConnection<C>,
     manager: ConnectionManager<C>,
+    url: &str,
     models: &[TableState],
     args: &MigrateArgs,
 ) -> Result<u8, Failure>
@@ -67,22 +137,51 @@ where
 {
     let kind = <C::DB as crate::backend::MigrationBackend>::KIND;
     args.targets.note_if_ignored(kind);
-    if args.jobs == Some(0) {
-        return Err(Failure::usage("--jobs must be at least 1"));
-    }
-    let schemas = args.targets.resolve(&mut conn, true)?;
+    args.check()?;
+    let named = if args.retries() {
+        Vec::new()
+    } else {
+        args.targets.resolve(&mut conn, true)?
+    };
     if args.from_models {
-        return from_models(&mut conn, super::require_models(models)?, &schemas, args);
+        return from_models(&mut conn, super::require_models(models)?, &named, args);
     }
     let migrations = load_dir(&args.dir.dir)?;
+    let id = journal::Identity::new(url, &args.dir.dir);
+    let at = journal::Location::new(args.report_file.as_deref(), &id);
+    let (schemas, base) = if args.retries() {
+        let at = at.as_ref().ok_or_else(journal::no_location)?;
+        let (schemas, base) = retry_selection(&mut conn, at, &id, args)?;
+        (schemas, Some(base))
+    } else {
+        (named, None)
+    };
     if schemas.is_empty() {
-        esay!("no tenants found (schemas with a ryx_migrations table); create one with `ryx tenants create SCHEMA`");
+        if !args.retries() {
+            esay!("no tenants found (schemas with a ryx_migrations table); create one with `ryx tenants create SCHEMA`");
+        } else if args.format.format == Format::Json && !args.dry_run {
+            // nothing to retry: still one summary for scripts to read
+            say!("{}", summary::summary_json(&FleetReport::default()));
+        }
         return Ok(SUCCESS);
     }
     if args.dry_run {
         return dry_run(&mut conn, &schemas, &migrations, args);
     }
     drop(conn);
+    // a run over several tenants (or merged into a saved report) saves one
+    let journal = match &at {
+        Some(at) if base.is_some() || schemas.len() > 1 => {
+            let selection =
+                journal::selection(args.only_failed, args.resume, args.targets.all_schemas);
+            journal::Journal::start(at, &id, base, selection, &schemas)?
+        }
+        None if schemas.len() > 1 => {
+            esay!("note: the run report is not saved: no --report-file, RYX_REPORT_FILE, XDG_STATE_HOME or HOME");
+            None
+        }
+        _ => None,
+    };
     // never more connections than tenants, nor than a sane bound
     let jobs = args
         .jobs
@@ -99,11 +198,64 @@ where
         .schemas(schemas.iter().cloned())
         .jobs(jobs)
         .fail_fast(args.fail_fast)
-        .allow_changed(args.allow_changed);
+        .allow_changed(args.allow_changed)
+        .canary(args.canary.unwrap_or(0))
+        .batch(
+            args.batch.unwrap_or(0),
+            args.pause.unwrap_or(Duration::ZERO),
+        );
     if let Some(shared) = args.shared.list() {
         runner = runner.shared_schemas(shared);
     }
-    fleet_run(&pool, runner, schemas.len(), args.format.format)
+    fleet_run(
+        &pool,
+        runner,
+        schemas.len(),
+        args.format.format,
+        journal.as_ref(),
+        args.canary.unwrap_or(0),
+    )
+}
+
+/// `--only-failed` / `--resume`: the tenants the saved report lists as
+/// failed / not started that are still tenants (one dropped since is
+/// skipped with a note and forgotten), and the report to merge into.
+fn retry_selection<C: RunnerConnection>(
+    conn: &mut C,
+    at: &journal::Location,
+    id: &journal::Identity,
+    args: &MigrateArgs,
+) -> Result<(Vec<String>, journal::RunReport), Failure> {
+    let mut saved = journal::load(at, id)?;
+    if !saved.completed {
+        esay!("note: the saved run did not finish (it was killed, or is still running)");
+    }
+    let tenants = crate::fleet::tenants(conn)?;
+    let mut schemas = Vec::new();
+    for s in saved.select(args.only_failed, args.resume) {
+        if tenants.contains(&s) {
+            schemas.push(s);
+        } else {
+            esay!("note: {s} is no longer a tenant (no ryx_migrations table): skipped");
+            saved.forget(&s);
+        }
+    }
+    if schemas.is_empty() {
+        let (failed, not_started) = (
+            saved.count(journal::Saved::Failed),
+            saved.count(journal::Saved::NotStarted),
+        );
+        esay!(
+            "nothing to retry: the run report {} lists {failed} failed and {not_started} not started tenants{}",
+            at.path.display(),
+            match (args.only_failed, args.resume) {
+                (true, false) if not_started > 0 => " (--resume starts the ones not started)",
+                (false, true) if failed > 0 => " (--only-failed retries the failed ones)",
+                _ => "",
+            }
+        );
+    }
+    Ok((schemas, saved))
 }
 
 /// `--dry-run`: per schema, the statements the library's dry run plans.
@@ -145,36 +297,6 @@ fn dry_run<C: RunnerConnection>(
     Ok(SUCCESS)
 }
 
-/// One tenant's line of a text run.
-fn describe(result: &TenantResult) -> String {
-    match &result.outcome {
-        Outcome::Migrated(report) => format!(
-            "{}: migrated ({} applied) in {:.1?}",
-            result.schema,
-            report.applied.len(),
-            result.duration
-        ),
-        Outcome::Current => format!("{}: already current", result.schema),
-        Outcome::Failed(e) => match e.report().filter(|r| !r.applied.is_empty()) {
-            Some(r) => format!(
-                "{}: FAILED after applying {}: {}",
-                result.schema,
-                r.applied
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                chain(e)
-            ),
-            None => format!("{}: FAILED: {}", result.schema, chain(e)),
-        },
-        Outcome::NotStarted => format!(
-            "{}: not started (after a failure with --fail-fast, or once the database refused a connection)",
-            result.schema
-        ),
-    }
-}
-
 /// The parallel run: a progress bar on a terminal (one line per tenant
 /// otherwise), then a summary.
 fn fleet_run<M>(
@@ -182,6 +304,8 @@ fn fleet_run<M>(
     runner: FleetRunner<'_>,
     tenants: usize,
     format: Format,
+    journal: Option<&journal::Journal>,
+    canary: usize,
 ) -> Result<u8, Failure>
 where
     M: ManageConnection,
@@ -199,76 +323,49 @@ where
     } else {
         None
     };
-    let on_done = |r: &TenantResult| match &bar {
-        Some(bar) => {
-            if matches!(r.outcome, Outcome::Failed(_)) {
-                bar.println(describe(r));
-            }
-            bar.set_message(r.schema.clone());
-            bar.inc(1);
+    let on_done = |r: &TenantResult| {
+        if let Some(journal) = journal {
+            journal.record(r);
         }
-        None if format == Format::Text => say!("{}", describe(r)),
-        None => {}
+        match &bar {
+            Some(bar) => {
+                if matches!(r.outcome, Outcome::Failed(_)) {
+                    bar.println(summary::describe(r));
+                }
+                bar.set_message(r.schema.clone());
+                bar.inc(1);
+            }
+            None if format == Format::Text => say!("{}", summary::describe(r)),
+            None => {}
+        }
     };
     let report = runner.on_done(on_done).run(pool)?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    if let Some(journal) = journal {
+        journal.finish(&report);
+    }
     match format {
-        Format::Text => print_summary(&report),
-        Format::Json => say!("{}", summary_json(&report)),
+        Format::Text => {
+            summary::print_summary(&report);
+            if let Some(journal) = journal {
+                summary::print_next_steps(&report, journal.path());
+            }
+        }
+        Format::Json => say!("{}", summary::summary_json(&report)),
+    }
+    if report.canary_failed {
+        esay!(
+            "canary failed: {} other tenants were not started; once it is fixed, \
+             `ryx migrate --only-failed --resume --canary {canary}` retries it first, then starts them",
+            report.not_started().count()
+        );
     }
     Ok(if report.is_success() {
         SUCCESS
     } else {
         TENANT_FAILED
-    })
-}
-
-/// The text summary: a table of outcomes, the time, each failure's error.
-fn print_summary(report: &FleetReport) {
-    say!();
-    say!("{:<16} {:>8}", "outcome", "tenants");
-    say!("{:<16} {:>8}", "migrated", report.migrated().count());
-    say!("{:<16} {:>8}", "already current", report.current().count());
-    say!("{:<16} {:>8}", "failed", report.failed().count());
-    let not_started = report.not_started().count();
-    if not_started > 0 {
-        say!("{:<16} {:>8}", "not started", not_started);
-    }
-    say!("in {:.1?}", report.duration);
-    for f in report.failed() {
-        if let Outcome::Failed(e) = &f.outcome {
-            say!("failed: {}: {}", f.schema, chain(e));
-        }
-    }
-}
-
-/// The JSON summary: tenants per outcome, with what was applied and the errors.
-fn summary_json(report: &FleetReport) -> serde_json::Value {
-    let applied_names = |e: &Error| -> Vec<String> {
-        e.report()
-            .map(|r| r.applied.iter().map(|a| a.name.clone()).collect())
-            .unwrap_or_default()
-    };
-    serde_json::json!({
-        "migrated": report.migrated().map(|t| {
-            let applied: Vec<String> = match &t.outcome {
-                Outcome::Migrated(r) => r.applied.iter().map(|a| a.name.clone()).collect(),
-                _ => Vec::new(),
-            };
-            serde_json::json!({"schema": t.schema, "applied": applied, "ms": t.duration.as_millis()})
-        }).collect::<Vec<_>>(),
-        "current": report.current().map(|t| t.schema.clone()).collect::<Vec<_>>(),
-        "failed": report.failed().map(|t| {
-            let (error, applied) = match &t.outcome {
-                Outcome::Failed(e) => (chain(e), applied_names(e)),
-                _ => (String::new(), Vec::new()),
-            };
-            serde_json::json!({"schema": t.schema, "error": error, "applied": applied})
-        }).collect::<Vec<_>>(),
-        "not_started": report.not_started().map(|t| t.schema.clone()).collect::<Vec<_>>(),
-        "ms": report.duration.as_millis(),
     })
 }
 

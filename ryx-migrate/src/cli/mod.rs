@@ -242,7 +242,7 @@ impl Cli {
             .connect_once()
             .map_err(|e| Failure::usage(e.to_string()))?;
         match &command {
-            Command::Migrate(args) => migrate::run(conn, manager, &self.models, args),
+            Command::Migrate(args) => migrate::run(conn, manager, url, &self.models, args),
             Command::Showmigrations(args) => showmigrations::run(&mut conn, args),
             Command::Rollback(args) => rollback::run(&mut conn, args),
             Command::Redo(args) => redo::run(&mut conn, args),

@@ -25,9 +25,10 @@ pub enum Outcome {
     Current,
     /// Migrating failed (earlier migrations of this tenant may have been applied).
     Failed(Error),
-    /// Not started: an earlier tenant failed and `fail_fast` was set, or a
-    /// worker could not get a connection from the pool (the server refusing
-    /// or unreachable), after which no tenant is started.
+    /// Not started: an earlier tenant failed and `fail_fast` was set, a
+    /// [canary](FleetRunner::canary) failed, or a worker could not get a
+    /// connection from the pool (the server refusing or unreachable), after
+    /// which no tenant is started.
     NotStarted,
 }
 
@@ -49,6 +50,9 @@ pub struct FleetReport {
     pub tenants: Vec<TenantResult>,
     /// The whole run's wall time.
     pub duration: Duration,
+    /// Whether a [canary](FleetRunner::canary) tenant failed, so that the
+    /// tenants after the canaries were not started.
+    pub canary_failed: bool,
 }
 
 impl FleetReport {
@@ -70,8 +74,8 @@ impl FleetReport {
             .iter()
             .filter(|t| matches!(t.outcome, Outcome::Failed(_)))
     }
-    /// Tenants not started: after a failure with `fail_fast`, or once the
-    /// pool could not give a connection.
+    /// Tenants not started: after a failure with `fail_fast` or of a
+    /// canary, or once the pool could not give a connection.
     pub fn not_started(&self) -> impl Iterator<Item = &TenantResult> {
         self.tenants
             .iter()
@@ -98,17 +102,30 @@ impl FleetReport {
 /// Any r2d2 pool of diesel connections works: one built with ryx's
 /// `ryx::pool::ConnectionManager` (recommended) or diesel's own manager.
 ///
+/// A rollout can be staged: [`canary`](Self::canary) migrates a few tenants
+/// first and starts no other if one of them fails, and
+/// [`batch`](Self::batch) migrates the rest a group at a time with a pause
+/// between groups. To retry only some tenants (those that failed, those not
+/// started), pass just them to [`schemas`](Self::schemas).
+///
 /// ```no_run
 /// # fn f(pool: &r2d2::Pool<diesel::r2d2::ConnectionManager<diesel::PgConnection>>) -> Result<(), ryx_migrate::Error> {
+/// use std::time::Duration;
+///
 /// use ryx_migrate::fleet::FleetRunner;
 ///
 /// let report = FleetRunner::new()
 ///     .migrations(ryx_migrate::load_dir("migrations")?)
-///     .schemas(["acme", "globex"])
+///     .schemas(["acme", "globex", "initech", "umbrella"])
 ///     .jobs(4)
+///     .canary(1)
+///     .batch(2, Duration::from_secs(2))
 ///     .on_done(|tenant| println!("{}: done", tenant.schema))
 ///     .run(pool)?;
-/// assert!(report.is_success());
+/// if report.canary_failed {
+///     eprintln!("the canary failed: no other tenant was started");
+/// }
+/// let retry: Vec<&str> = report.failed().chain(report.not_started()).map(|t| t.schema.as_str()).collect();
 /// # Ok(()) }
 /// ```
 #[must_use = "a fleet runner does nothing until .run(&pool) is called"]
@@ -119,6 +136,9 @@ pub struct FleetRunner<'a> {
     fail_fast: bool,
     allow_changed: bool,
     shared: Option<Vec<String>>,
+    canary: usize,
+    batch: usize,
+    pause: Duration,
     on_done: Option<OnDone<'a>>,
 }
 
@@ -134,6 +154,9 @@ impl std::fmt::Debug for FleetRunner<'_> {
             .field("fail_fast", &self.fail_fast)
             .field("allow_changed", &self.allow_changed)
             .field("shared", &self.shared)
+            .field("canary", &self.canary)
+            .field("batch", &self.batch)
+            .field("pause", &self.pause)
             .field("on_done", &self.on_done.is_some())
             .finish()
     }
@@ -148,6 +171,9 @@ impl Default for FleetRunner<'_> {
             fail_fast: false,
             allow_changed: false,
             shared: None,
+            canary: 0,
+            batch: 0,
+            pause: Duration::ZERO,
             on_done: None,
         }
     }
@@ -202,6 +228,33 @@ impl<'a> FleetRunner<'a> {
     /// as [`FileRunner::shared_schemas`] (default `["public"]`).
     pub fn shared_schemas<S: Into<String>>(mut self, schemas: impl IntoIterator<Item = S>) -> Self {
         self.shared = Some(schemas.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Migrate the first `count` tenants that have pending migrations (in
+    /// the order of [`schemas`](Self::schemas)) before any other, up to
+    /// [`jobs`](Self::jobs) at once; if one of them fails, start no other:
+    /// the rest are [`Outcome::NotStarted`] and
+    /// [`FleetReport::canary_failed`] is set. Tenants that are current do
+    /// not count: a canary that has nothing to do proves nothing. The
+    /// [`batch`](Self::batch) pause, if any, also follows the canaries.
+    /// Default: 0 (no canaries).
+    pub fn canary(mut self, count: usize) -> Self {
+        self.canary = count;
+        self
+    }
+
+    /// Migrate the tenants that have pending migrations `size` at a time
+    /// (in the order of [`schemas`](Self::schemas), after the
+    /// [`canary`](Self::canary) ones), each batch up to
+    /// [`jobs`](Self::jobs) at once and finished before the next starts,
+    /// waiting `pause` between batches. A failure stops the later batches
+    /// only with [`fail_fast`](Self::fail_fast). Tenants that are current
+    /// are not batched: they are never touched. Default: size 0, every
+    /// tenant in one batch, no pause.
+    pub fn batch(mut self, size: usize, pause: Duration) -> Self {
+        self.batch = size;
+        self.pause = pause;
         self
     }
 
@@ -264,7 +317,7 @@ where
         status(&mut conn, Some(schemas), migrations)?
     };
     let mut results: Vec<TenantResult> = Vec::with_capacity(schemas.len());
-    let queue: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+    let mut pending = Vec::new();
     for st in statuses {
         if st.is_current(options.allow_changed) {
             let r = TenantResult {
@@ -274,20 +327,80 @@ where
             };
             on_done(&r);
             results.push(r);
-        } else if let Ok(mut q) = queue.lock() {
-            q.push_back(st.schema);
+        } else {
+            pending.push(st.schema);
         }
     }
     let stop = AtomicBool::new(false);
-    let done: Mutex<Vec<TenantResult>> = Mutex::new(Vec::new());
+    let mut canary_failed = false;
+    for (i, group) in groups(pending, options.canary, options.batch)
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 && !options.pause.is_zero() && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(options.pause);
+        }
+        let done = migrate_group(pool, group, migrations, options, &stop, on_done);
+        if i == 0
+            && options.canary > 0
+            && done.iter().any(|t| matches!(t.outcome, Outcome::Failed(_)))
+        {
+            canary_failed = true;
+            stop.store(true, Ordering::SeqCst);
+        }
+        results.extend(done);
+    }
+    results.sort_by(|a, b| a.schema.cmp(&b.schema));
+    Ok(FleetReport {
+        tenants: results,
+        duration: started.elapsed(),
+        canary_failed,
+    })
+}
+
+/// The tenants with pending migrations, in the groups they run in: the
+/// first `canary` alone, then the rest `batch` at a time (all at once for 0).
+fn groups(pending: Vec<String>, canary: usize, batch: usize) -> Vec<Vec<String>> {
+    let mut rest = pending.into_iter();
+    let mut out = Vec::new();
+    if canary > 0 {
+        let canaries: Vec<String> = rest.by_ref().take(canary).collect();
+        if !canaries.is_empty() {
+            out.push(canaries);
+        }
+    }
+    let rest: Vec<String> = rest.collect();
+    if batch == 0 {
+        if !rest.is_empty() {
+            out.push(rest);
+        }
+    } else {
+        out.extend(rest.chunks(batch).map(<[String]>::to_vec));
+    }
+    out
+}
+
+/// One group of tenants migrated by up to `jobs` workers; once `stop` is
+/// set (a failure with `fail_fast`, a pool that gives no connection, a
+/// failed canary), the tenants not yet started are reported not started.
+fn migrate_group<M>(
+    pool: &Pool<M>,
+    group: Vec<String>,
+    migrations: &[MigrationFile],
+    options: &FleetRunner<'_>,
+    stop: &AtomicBool,
+    on_done: &(dyn Fn(&TenantResult) + Sync),
+) -> Vec<TenantResult>
+where
+    M: ManageConnection,
+    PooledConnection<M>: RunnerConnection,
+{
     // never more workers than the pool has connections: the others would
     // wait for one and fail once a migration outlasts the pool's timeout
     let pool_size = usize::try_from(pool.max_size()).unwrap_or(usize::MAX);
-    let workers = options
-        .jobs
-        .min(pool_size)
-        .min(queue.lock().map_or(1, |q| q.len()))
-        .max(1);
+    let workers = options.jobs.min(pool_size).min(group.len()).max(1);
+    let queue: Mutex<VecDeque<String>> = Mutex::new(group.into());
+    let done: Mutex<Vec<TenantResult>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
@@ -334,10 +447,30 @@ where
             });
         }
     });
-    results.extend(done.into_inner().unwrap_or_default());
-    results.sort_by(|a, b| a.schema.cmp(&b.schema));
-    Ok(FleetReport {
-        tenants: results,
-        duration: started.elapsed(),
-    })
+    done.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::groups;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("t{i}")).collect()
+    }
+
+    fn sizes(g: &[Vec<String>]) -> Vec<usize> {
+        g.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn canaries_come_first_then_batches_in_order() {
+        assert_eq!(sizes(&groups(names(5), 0, 0)), [5]);
+        assert_eq!(sizes(&groups(names(5), 0, 2)), [2, 2, 1]);
+        assert_eq!(sizes(&groups(names(5), 1, 0)), [1, 4]);
+        assert_eq!(sizes(&groups(names(5), 1, 3)), [1, 3, 1]);
+        assert_eq!(sizes(&groups(names(2), 5, 2)), [2]);
+        assert!(groups(Vec::new(), 2, 2).is_empty());
+        let flat: Vec<String> = groups(names(5), 2, 2).concat();
+        assert_eq!(flat, names(5));
+    }
 }
