@@ -44,10 +44,14 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// Runs the `ryx` binary. Its saved run reports go to a folder under the
+/// temporary directory, not the user's `~/.local/state`.
 pub fn ryx(args: &[&str]) -> Output {
     Command::cargo_bin("ryx")
         .unwrap()
         .env_remove("DATABASE_URL")
+        .env_remove("RYX_REPORT_FILE")
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("ryx_test_state"))
         .args(args)
         .output()
         .unwrap()
