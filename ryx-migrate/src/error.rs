@@ -241,6 +241,11 @@ pub enum Error {
     )]
     Pool(#[source] r2d2::Error),
 
+    /// The tenant directory refused (an unknown tenant or server, a file
+    /// that cannot be read).
+    #[error(transparent)]
+    Directory(Box<crate::directory::DirectoryError>),
+
     /// A `diesel_migrations` source (`embed_migrations!`) could not list its
     /// migrations.
     #[error(

@@ -272,7 +272,10 @@ fn cli_runner(
 ) -> Applied {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ryx"));
     cmd.env_remove("DATABASE_URL")
-        .env("XDG_STATE_HOME", std::env::temp_dir().join("ryx_test_state"))
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("ryx_test_state"),
+        )
         .args(["--url", &url, "migrate", "--dir"])
         .arg(&dir)
         .args(["--all-schemas", "--jobs", "2", "--format", "json"])

@@ -50,6 +50,7 @@
 mod config;
 mod edit;
 mod error;
+mod fleet;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -63,6 +64,7 @@ pub use self::config::ServerConfig;
 use self::config::{list, DirectoryConfig};
 pub use self::edit::assign_tenant;
 pub use self::error::DirectoryError;
+pub use self::fleet::{ServerRun, ServerTenants};
 use crate::backend::{Backend, MigrationBackend};
 
 /// The origin named in errors of a directory parsed from a string.

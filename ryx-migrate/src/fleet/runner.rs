@@ -278,6 +278,22 @@ impl<'a> FleetRunner<'a> {
         };
         migrate_fleet(pool, &self.schemas, &self.migrations, self, &on_done)
     }
+
+    /// As [`run`](Self::run), over `schemas` instead of those set with
+    /// [`schemas`](Self::schemas): one runner's settings for several pools
+    /// (one per server of a tenant directory).
+    pub fn run_schemas<M>(&self, pool: &Pool<M>, schemas: &[String]) -> Result<FleetReport, Error>
+    where
+        M: ManageConnection,
+        PooledConnection<M>: RunnerConnection,
+    {
+        let on_done = |r: &TenantResult| {
+            if let Some(f) = &self.on_done {
+                f(r)
+            }
+        };
+        migrate_fleet(pool, schemas, &self.migrations, self, &on_done)
+    }
 }
 
 impl FleetRunner<'_> {

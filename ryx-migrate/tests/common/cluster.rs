@@ -167,7 +167,7 @@ impl PgCluster {
         let log = self.dir.join("server.log");
         let _ = fs::remove_file(&log);
         let mut options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
              -c full_page_writes=off -c max_connections=100",
             self.port,
             self.dir.display()

@@ -228,7 +228,10 @@ pub fn tenants(db: &PgDb, n: usize) -> Vec<String> {
 pub fn spawn_ryx(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ryx"))
         .env_remove("DATABASE_URL")
-        .env("XDG_STATE_HOME", std::env::temp_dir().join("ryx_test_state"))
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("ryx_test_state"),
+        )
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -51,7 +51,10 @@ pub fn ryx(args: &[&str]) -> Output {
         .unwrap()
         .env_remove("DATABASE_URL")
         .env_remove("RYX_REPORT_FILE")
-        .env("XDG_STATE_HOME", std::env::temp_dir().join("ryx_test_state"))
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("ryx_test_state"),
+        )
         .args(args)
         .output()
         .unwrap()
@@ -156,6 +159,7 @@ impl Drop for Schemas {
 
 /// A database of its own, for tests that look at every tenant (`--all-schemas`,
 /// `tenants list`) and must not see other tests' schemas.
+#[derive(Debug)]
 pub struct PgDb {
     name: String,
 }
