@@ -42,6 +42,8 @@ pub mod __private {
         AnyConflict, AnyDuplicatedKey, ColumnTuple, DoNothing, DoUpdate, IntoColumns, OnColumns,
         ScopedChangeset, ScopedRecords, ScopedTarget, SingleColumn, UpsertRecords, UpsertValues,
     };
+    #[cfg(feature = "sqlite")]
+    pub use crate::write::SqliteUpsertRows;
 }
 
 use diesel::backend::Backend;

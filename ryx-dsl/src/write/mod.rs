@@ -31,3 +31,5 @@ pub use self::upsert::{
     AnyConflict, AnyDuplicatedKey, ConflictTargetOf, DoNothing, DoUpdate, IncompleteDoUpdate,
     IncompleteOnConflict, OnColumns, Upsert, UpsertRecords, UpsertValues,
 };
+#[cfg(feature = "sqlite")]
+pub use self::upsert::SqliteUpsertRows;
