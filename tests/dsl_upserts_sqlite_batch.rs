@@ -88,7 +88,8 @@ macro_rules! tuples {
     };
 }
 
-const COLUMNS: &str = "INSERT INTO `up_posts` (`id`, `slug`, `lang`, `views`) VALUES (?, ?, ?, ?), (?, ?, ?, ?)";
+const COLUMNS: &str =
+    "INSERT INTO `up_posts` (`id`, `slug`, `lang`, `views`) VALUES (?, ?, ?, ?), (?, ?, ?, ?)";
 
 #[test]
 fn tuple_batch_do_update_sends_diesels_statement() -> QueryResult<()> {
@@ -320,7 +321,25 @@ fn rows_naming_different_columns_are_refused_before_any_sql() {
     let (result, statements) = sent(&mut conn, |c| stmt.execute(c));
     assert_eq!(result.unwrap_err().to_string(), err);
     assert_eq!(statements, Vec::<String>::new());
+
+    // rows that name no column at all: `DEFAULT VALUES`, one row per statement
+    let empty = vec![OnlyId { id: None }, OnlyId { id: None }];
+    let (result, statements) = sent(&mut conn, |c| {
+        ryx::insert_into(up_posts::table.in_schema(&t))
+            .values(&empty)
+            .on_conflict_do_nothing()
+            .execute(c)
+    });
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("set no column"), "{err}");
+    assert_eq!(statements, Vec::<String>::new());
     assert_eq!(views(&mut conn, &t), [(1, 1), (2, 2)]);
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = up_posts)]
+struct OnlyId {
+    id: Option<i64>,
 }
 
 #[test]

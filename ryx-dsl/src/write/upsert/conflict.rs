@@ -2,18 +2,19 @@
 //! on PostgreSQL and SQLite, `ON DUPLICATE KEY UPDATE ..` on MySQL, written
 //! after the rows as diesel writes it for the plain table.
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel::insertable::CanInsertInSingleQuery;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::QueryResult;
 #[cfg(feature = "mysql")]
 use diesel::Table;
-use diesel::QueryResult;
 
+use super::super::columns::ColumnsOf;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
-use super::super::columns::push_names;
-use super::super::columns::{ColumnTuple, ColumnsOf, SingleColumn};
-use super::{AnyConflict, DoNothing, DoUpdate, OnColumns, UpsertValues};
+use super::super::columns::{push_names, ColumnTuple, SingleColumn};
 #[cfg(feature = "mysql")]
 use super::AnyDuplicatedKey;
+use super::{AnyConflict, DoNothing, DoUpdate, OnColumns, UpsertValues};
 
 /// Never a static query id: the statement's SQL names a run-time schema.
 impl<U, Target, Action> QueryId for UpsertValues<U, Target, Action> {

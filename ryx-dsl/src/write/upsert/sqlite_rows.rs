@@ -9,8 +9,10 @@
 //! SQLite has no `DEFAULT` in `VALUES`: a row whose `Option` field is `None`
 //! leaves that column out. One statement can only carry rows that name the
 //! same columns, so a batch whose rows differ there is refused before any SQL
-//! is sent. (diesel runs no batch upsert of such `Insertable` structs on
-//! SQLite at all; rows that name the same columns run as one statement here.)
+//! is sent. (diesel's plain-table upsert cannot `.execute` a batch of derived
+//! `Insertable` structs on SQLite at all, as their fields may be left out;
+//! here such a batch runs as one statement when its rows name the same
+//! columns.)
 
 use std::marker::PhantomData;
 
