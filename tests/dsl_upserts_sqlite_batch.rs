@@ -418,3 +418,50 @@ fn empty_batch_sends_diesels_statement() -> QueryResult<()> {
     assert_eq!(views(&mut conn, &t), [(1, 1), (2, 2)]);
     Ok(())
 }
+
+#[test]
+fn upsert_from_a_select_names_its_columns() -> QueryResult<()> {
+    let (_a, mut conn, t) = seeded();
+    ryx::insert_into(up_drafts::table.in_schema(&t))
+        .values(&vec![
+            (
+                up_drafts::id.eq(1_i64),
+                up_drafts::title.eq("a"),
+                up_drafts::views.eq(5),
+            ),
+            (
+                up_drafts::id.eq(7_i64),
+                up_drafts::title.eq("g"),
+                up_drafts::views.eq(7),
+            ),
+        ])
+        .execute(&mut conn)?;
+    ryx::insert_into(up_archive::table.in_schema(&t))
+        .values((up_archive::id.eq(1_i64), up_archive::title.eq("kept")))
+        .execute(&mut conn)?;
+    // with a WHERE: after a bare FROM, SQLite would read the ON as a join's
+    let stmt = ryx::insert_into(up_archive::table.in_schema(&t))
+        .values(
+            up_drafts::table
+                .in_schema(&t)
+                .select((up_drafts::id, up_drafts::title, up_drafts::views))
+                .filter(up_drafts::views.gt(0)),
+        )
+        .into_columns((up_archive::id, up_archive::title, up_archive::views))
+        .on_conflict(up_archive::id)
+        .do_nothing();
+    assert_eq!(
+        ryx::to_sql::<Sqlite, _>(&stmt)?,
+        "INSERT INTO `up_archive` (`id`, `title`, `views`) SELECT `up_drafts`.`id`, \
+         `up_drafts`.`title`, `up_drafts`.`views` FROM `up_drafts` WHERE (`up_drafts`.`views` > ?) \
+         ON CONFLICT (`id`) DO NOTHING"
+    );
+    assert_eq!(stmt.execute(&mut conn)?, 1);
+    let rows: Vec<(i64, String, i32)> = up_archive::table
+        .in_schema(&t)
+        .select((up_archive::id, up_archive::title, up_archive::views))
+        .order(up_archive::id)
+        .load(&mut conn)?;
+    assert_eq!(rows, [(1, "kept".to_owned(), 0), (7, "g".to_owned(), 7)]);
+    Ok(())
+}

@@ -13,6 +13,10 @@
 //! `Insertable` structs on SQLite at all, as their fields may be left out;
 //! here such a batch runs as one statement when its rows name the same
 //! columns.)
+//!
+//! An upsert from a select names its columns on SQLite:
+//! `.values(select).into_columns(cols)`. diesel's own form for a bare select
+//! (`InsertFromSelect`) is private, so it cannot be listed here.
 
 use std::marker::PhantomData;
 
@@ -29,6 +33,12 @@ use super::UpsertValues;
 /// What an upsert inserts on SQLite: one row, a batch (`Vec`, slice or array
 /// of rows), `DEFAULT VALUES`, or a select with `.into_columns(..)`. Internal.
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the rows of an upsert on SQLite",
+    label = "upserted on SQLite here",
+    note = "upsert one row, a batch (a `Vec`, slice or array of rows), or a select with its \
+            columns named: `.values(select).into_columns((posts::id, posts::title))`"
+)]
 pub trait SqliteUpsertRows {
     /// Writes the rows: `(cols) VALUES (..)`, then `, (..)` per further row.
     fn walk_rows<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()>;
