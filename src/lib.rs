@@ -159,10 +159,12 @@
 //! - Upserts: `.on_conflict(col)`, `.on_conflict((a, b))`, `.do_nothing()`,
 //!   `.on_conflict_do_nothing()`, then `.returning(..)`/`.get_result(..)` on
 //!   PostgreSQL; on MySQL `.on_conflict(diesel::dsl::DuplicatedKeys)`. Batch
-//!   upserts (a `Vec` of rows) work on PostgreSQL and MySQL, not on SQLite:
-//!   diesel 2.3 renders a SQLite batch upsert only through types it keeps
-//!   private, which ryx cannot name. Write `.returning(..)` after the
-//!   conflict clause.
+//!   upserts (a `Vec` or slice of rows) are one statement on every backend:
+//!   on SQLite the `INSERT .. VALUES (..), (..) ON CONFLICT ..` diesel
+//!   sends for the plain table. SQLite has no `DEFAULT` in `VALUES`, so every
+//!   row of a SQLite batch must set the same `Option` fields; a batch whose
+//!   rows differ there is refused before any SQL is sent. Write
+//!   `.returning(..)` after the conflict clause.
 //! - `.values(other.in_schema(t).select(..)).into_columns(..)` inserts from a
 //!   select.
 //! - Nested joins (`a.inner_join(b.inner_join(c))`, left joins) need every

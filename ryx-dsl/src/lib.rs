@@ -38,6 +38,8 @@ pub use crate::write::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::schema_name::{InlineName, Scope};
+    #[cfg(feature = "sqlite")]
+    pub use crate::write::SqliteUpsertRows;
     pub use crate::write::{
         AnyConflict, AnyDuplicatedKey, ColumnTuple, DoNothing, DoUpdate, IntoColumns, OnColumns,
         ScopedChangeset, ScopedRecords, ScopedTarget, SingleColumn, UpsertRecords, UpsertValues,

@@ -9,7 +9,7 @@
 //!
 //! - `insert`: `ryx::insert_into(t).values(..)`, `.returning(..)`.
 //! - `upsert`: `.on_conflict(..).do_update().set(..)`, `.do_nothing()`,
-//!   `.on_conflict_do_nothing()`.
+//!   `.on_conflict_do_nothing()`, for one row or a batch on every backend.
 //! - `insert_select`: `.values(select).into_columns(..)`.
 //! - `update` and `delete`.
 
@@ -27,6 +27,8 @@ pub use self::insert::{
 };
 pub use self::insert_select::IntoColumns;
 pub use self::update::{update, ScopedChangeset, ScopedTarget, UpdateBuilder};
+#[cfg(feature = "sqlite")]
+pub use self::upsert::SqliteUpsertRows;
 pub use self::upsert::{
     AnyConflict, AnyDuplicatedKey, ConflictTargetOf, DoNothing, DoUpdate, IncompleteDoUpdate,
     IncompleteOnConflict, OnColumns, Upsert, UpsertRecords, UpsertValues,

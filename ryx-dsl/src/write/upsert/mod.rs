@@ -8,20 +8,27 @@
 //! as usual. The conflict target and the `SET` clause are checked against the
 //! plain table (`excluded(col)` included); the statement renders the schema on
 //! PostgreSQL, checks the schema name before any SQL is sent, and never has a
-//! static query id.
+//! static query id. A batch (`Vec`, slice or array of rows) is one statement
+//! on every backend, SQLite included.
+//!
+//! - `conflict`: the `ON CONFLICT` / `ON DUPLICATE KEY` clause per backend.
+//! - `sqlite_rows`: the rows of a SQLite upsert, one or a batch.
+
+mod conflict;
+#[cfg(feature = "sqlite")]
+mod sqlite_rows;
 
 use std::marker::PhantomData;
 
-use diesel::backend::Backend;
-use diesel::insertable::CanInsertInSingleQuery;
-use diesel::query_builder::{AsChangeset, AstPass, QueryFragment, QueryId};
-use diesel::{Insertable, QueryResult, Table};
+use diesel::query_builder::AsChangeset;
+use diesel::{Insertable, Table};
 
-#[cfg(any(feature = "postgres", feature = "sqlite"))]
-use super::columns::push_names;
 use super::columns::{ColumnTuple, ColumnsOf, SingleColumn};
 use super::insert::{InsertStatement, NoReturning};
 use crate::scoped::{SchemaScoped, ScopableTable};
+
+#[cfg(feature = "sqlite")]
+pub use self::sqlite_rows::SqliteUpsertRows;
 
 /// diesel's insert statement on the scoped table `T` with an `ON CONFLICT`
 /// (`ON DUPLICATE KEY` on MySQL) clause: what the upsert methods return.
@@ -120,184 +127,6 @@ pub struct DoUpdate<C, T, PkM> {
     #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     table: T,
     marker: PhantomData<PkM>,
-}
-
-/// Never a static query id: the statement's SQL names a run-time schema.
-impl<U, Target, Action> QueryId for UpsertValues<U, Target, Action> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<U, Target, Action, DB> CanInsertInSingleQuery<DB> for UpsertValues<U, Target, Action>
-where
-    DB: Backend,
-    U: CanInsertInSingleQuery<DB>,
-{
-    fn rows_to_insert(&self) -> Option<usize> {
-        self.values.rows_to_insert()
-    }
-}
-
-/// `ON CONFLICT` as PostgreSQL and SQLite write it.
-#[cfg(any(feature = "postgres", feature = "sqlite"))]
-macro_rules! pg_like_upsert {
-    ($db:ty) => {
-        impl<U, Target, Action> QueryFragment<$db> for UpsertValues<U, Target, Action>
-        where
-            U: QueryFragment<$db>,
-            Target: QueryFragment<$db>,
-            Action: QueryFragment<$db>,
-        {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $db>) -> QueryResult<()> {
-                self.values.walk_ast(out.reborrow())?;
-                out.push_sql(" ON CONFLICT");
-                self.target.walk_ast(out.reborrow())?;
-                self.action.walk_ast(out.reborrow())
-            }
-        }
-
-        impl QueryFragment<$db> for AnyConflict {
-            fn walk_ast<'b>(&'b self, _out: AstPass<'_, 'b, $db>) -> QueryResult<()> {
-                Ok(())
-            }
-        }
-
-        impl<T, C> QueryFragment<$db> for OnColumns<T, C, SingleColumn>
-        where
-            C: ColumnsOf<T, SingleColumn>,
-        {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $db>) -> QueryResult<()> {
-                out.push_sql(" (");
-                push_names(&mut out, &C::column_names())?;
-                out.push_sql(")");
-                Ok(())
-            }
-        }
-
-        impl<T, C> QueryFragment<$db> for OnColumns<T, C, ColumnTuple>
-        where
-            C: ColumnsOf<T, ColumnTuple>,
-        {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $db>) -> QueryResult<()> {
-                out.push_sql(" (");
-                push_names(&mut out, &C::column_names())?;
-                out.push_sql(")");
-                Ok(())
-            }
-        }
-
-        impl<T, PkM> QueryFragment<$db> for DoNothing<T, PkM> {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $db>) -> QueryResult<()> {
-                out.push_sql(" DO NOTHING");
-                Ok(())
-            }
-        }
-
-        impl<C, T, PkM> QueryFragment<$db> for DoUpdate<C, T, PkM>
-        where
-            C: QueryFragment<$db>,
-        {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $db>) -> QueryResult<()> {
-                out.unsafe_to_cache_prepared();
-                if self.changeset.is_noop(out.backend())? {
-                    out.push_sql(" DO NOTHING");
-                } else {
-                    out.push_sql(" DO UPDATE SET ");
-                    self.changeset.walk_ast(out.reborrow())?;
-                }
-                Ok(())
-            }
-        }
-    };
-}
-
-#[cfg(feature = "postgres")]
-pg_like_upsert!(diesel::pg::Pg);
-#[cfg(feature = "sqlite")]
-pg_like_upsert!(diesel::sqlite::Sqlite);
-
-#[cfg(feature = "mysql")]
-mod mysql {
-    use super::*;
-    use diesel::mysql::Mysql;
-
-    /// `` `posts`.`id` = `posts`.`id` ``: diesel's no-op assignment on MySQL.
-    fn primary_key_to_itself<'b, T, PkM>(
-        table: &'b T,
-        out: &mut AstPass<'_, 'b, Mysql>,
-    ) -> QueryResult<()>
-    where
-        T: Table + QueryFragment<Mysql>,
-        T::PrimaryKey: ColumnsOf<T, PkM>,
-    {
-        for (i, name) in T::PrimaryKey::column_names().into_iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            table.walk_ast(out.reborrow())?;
-            out.push_sql(".");
-            out.push_identifier(name)?;
-            out.push_sql(" = ");
-            table.walk_ast(out.reborrow())?;
-            out.push_sql(".");
-            out.push_identifier(name)?;
-        }
-        Ok(())
-    }
-
-    impl<U, Target, Action> QueryFragment<Mysql> for UpsertValues<U, Target, Action>
-    where
-        U: QueryFragment<Mysql>,
-        Target: QueryFragment<Mysql>,
-        Action: QueryFragment<Mysql>,
-    {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            self.values.walk_ast(out.reborrow())?;
-            out.push_sql(" ON DUPLICATE KEY");
-            self.target.walk_ast(out.reborrow())?;
-            self.action.walk_ast(out.reborrow())
-        }
-    }
-
-    impl QueryFragment<Mysql> for AnyConflict {
-        fn walk_ast<'b>(&'b self, _out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            Ok(())
-        }
-    }
-
-    impl<T> QueryFragment<Mysql> for OnColumns<T, diesel::dsl::DuplicatedKeys, AnyDuplicatedKey> {
-        fn walk_ast<'b>(&'b self, _out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            Ok(())
-        }
-    }
-
-    impl<T, PkM> QueryFragment<Mysql> for DoNothing<T, PkM>
-    where
-        T: Table + QueryFragment<Mysql>,
-        T::PrimaryKey: ColumnsOf<T, PkM>,
-    {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            out.push_sql(" UPDATE ");
-            primary_key_to_itself(&self.table, &mut out)
-        }
-    }
-
-    impl<C, T, PkM> QueryFragment<Mysql> for DoUpdate<C, T, PkM>
-    where
-        C: QueryFragment<Mysql>,
-        T: Table + QueryFragment<Mysql>,
-        T::PrimaryKey: ColumnsOf<T, PkM>,
-    {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            out.unsafe_to_cache_prepared();
-            out.push_sql(" UPDATE ");
-            if self.changeset.is_noop(out.backend())? {
-                primary_key_to_itself(&self.table, &mut out)
-            } else {
-                self.changeset.walk_ast(out.reborrow())
-            }
-        }
-    }
 }
 
 impl<T, V> InsertStatement<T, V, NoReturning>
