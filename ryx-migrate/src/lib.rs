@@ -57,6 +57,9 @@ mod ddl;
 mod error;
 mod files;
 pub mod fleet;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod lifecycle;
 mod make;
 mod metadata;
 mod models;
