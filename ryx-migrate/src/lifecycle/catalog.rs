@@ -49,6 +49,10 @@ pub(super) struct Column {
     pub(super) data_type: String,
     #[diesel(sql_type = Bool)]
     pub(super) not_null: bool,
+    /// Its type (or its array's element type) is one of the template's own
+    /// (an enum): the clone's column has the clone's type.
+    #[diesel(sql_type = Bool)]
+    pub(super) own_type: bool,
     /// `a` (ALWAYS), `d` (BY DEFAULT) or empty.
     #[diesel(sql_type = Text)]
     pub(super) identity: String,
@@ -196,6 +200,8 @@ where
             conn,
             "SELECT a.attrelid::int8 AS rel, a.attname::text AS name, \
              pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
+             (t.typnamespace = c.relnamespace OR EXISTS (SELECT 1 FROM pg_catalog.pg_type e \
+               WHERE e.oid = t.typelem AND e.typnamespace = c.relnamespace)) AS own_type, \
              a.attidentity::text AS identity, a.attgenerated::text AS generated, \
              pg_catalog.pg_get_expr(d.adbin, d.adrelid, true) AS expr, \
              CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname::text END AS collation_schema, \

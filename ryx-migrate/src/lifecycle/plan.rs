@@ -56,15 +56,24 @@ pub(super) fn statements(
             continue;
         }
         let cols = columns.get(&r.oid).map_or(&[][..], Vec::as_slice);
-        let names: Vec<String> = cols
+        let copied: Vec<&Column> = cols.iter().filter(|c| c.generated.is_empty()).collect();
+        let names: Vec<String> = copied.iter().map(|c| PG.quote(&c.name)).collect();
+        // a value of the template's enum becomes one of the clone's through its text
+        let values: Vec<String> = copied
             .iter()
-            .filter(|c| c.generated.is_empty())
-            .map(|c| PG.quote(&c.name))
+            .map(|c| {
+                if c.own_type {
+                    format!("CAST(CAST({} AS text) AS {})", PG.quote(&c.name), c.data_type)
+                } else {
+                    PG.quote(&c.name)
+                }
+            })
             .collect();
-        let names = names.join(", ");
         out.push(format!(
-            "INSERT INTO {} ({names}) OVERRIDING SYSTEM VALUE SELECT {names} FROM {}",
+            "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}",
             q(&r.name),
+            names.join(", "),
+            values.join(", "),
             PG.qualify(Some(template), &r.name)
         ));
     }
@@ -276,6 +285,7 @@ mod tests {
             name: name.into(),
             data_type: "integer".into(),
             not_null: true,
+            own_type: false,
             identity: String::new(),
             generated: String::new(),
             expr: expr.map(str::to_owned),
