@@ -107,6 +107,10 @@ pub(super) struct Constraint {
     pub(super) table: String,
     #[diesel(sql_type = Text)]
     pub(super) name: String,
+    /// A foreign key, or a constraint added `NOT VALID`: added after the
+    /// tables (and their rows), never inside `CREATE TABLE`.
+    #[diesel(sql_type = Bool)]
+    pub(super) later: bool,
     #[diesel(sql_type = Text)]
     pub(super) definition: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -234,7 +238,7 @@ where
         )?,
         constraints: load(
             conn,
-            "SELECT c.relname::text AS table, k.conname::text AS name, \
+            "SELECT c.relname::text AS table, k.conname::text AS name, (k.contype = 'f' OR NOT k.convalidated) AS later, \
              pg_catalog.pg_get_constraintdef(k.oid, true) AS definition, \
              pg_catalog.quote_literal(pg_catalog.obj_description(k.oid, 'pg_constraint')) AS comment \
              FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid \
