@@ -1,20 +1,23 @@
 //! A new tenant by copying a template (`lifecycle::clone_tenant`) against
 //! the baseline, migrating it from the folder (`FileRunner`), on a real
 //! PostgreSQL, in the same process; then `lifecycle::tenant_sizes` over
-//! 10,000 tenants.
+//! 10,000 tenants, and the comparison again in that crowded database.
 //!
 //! ```text
 //! cargo bench -p ryx-migrate --bench clone_vs_migrate
 //! RYX_BENCH_ROUNDS=20 RYX_BENCH_SIZES_TENANTS=0 cargo bench -p ryx-migrate --bench clone_vs_migrate
 //! ```
 //!
-//! The folder is generated into a temporary directory: 30 tables, each in its
-//! own migration (a `BIGSERIAL` key, a foreign key to the previous table, a
-//! check, defaults, an index), then 10 migrations each adding a column, a
-//! partial unique index and a comment to 3 tables, and one migration of 3
-//! views: 41 migrations. Rounds interleave the two ways (ABAB, the order
-//! swapped every round); reported: the median of the per-round ratios
-//! migrate / clone, and each way's median time.
+//! Two folders are generated into a temporary directory. `short`: 30 tables,
+//! each in its own migration (a `BIGSERIAL` key, a foreign key to the
+//! previous table, a check, defaults, an index), then 10 migrations each
+//! adding a column, a partial unique index and a comment to 3 tables, and one
+//! migration of 3 views: 41 migrations. `long`: the same, then 3 migrations
+//! per table that leave little trace in the end state (a column added,
+//! backfilled and dropped; an index built and dropped; a default changed and
+//! back): 131 migrations. Rounds interleave the two ways (ABAB, the order
+//! swapped every round, one warm-up round not counted); reported: the median
+//! of the per-round ratios migrate / clone, and each way's median time.
 //!
 //! Knobs: `RYX_BENCH_POSTGRES_URL` (a database to CREATE/DROP DATABASE from;
 //! default `postgres://postgres@127.0.0.1:5432/postgres`), `RYX_BENCH_ROUNDS`
@@ -60,22 +63,38 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn run(url: &str, dir: &Path, rounds: usize, sizes_tenants: usize) -> Result<()> {
-    let migrations = write_folder(dir)?;
     let mut conn = PgConnection::establish(url)?;
+    let short = dir.join("short");
+    write_folder(&short, false)?;
+    let long = dir.join("long");
+    write_folder(&long, true)?;
+    compare(&mut conn, &short, "short", rounds)?;
+    compare(&mut conn, &long, "long", rounds)?;
+    if sizes_tenants > 0 {
+        sizes(&mut conn, sizes_tenants)?;
+        compare(&mut conn, &short, "short_in_big_db", rounds.div_ceil(2))?;
+    }
+    Ok(())
+}
+
+/// Migrates a template from `dir`, then `rounds` rounds (after one warm-up
+/// round) of one clone and one migration of a new tenant, interleaved.
+fn compare(conn: &mut PgConnection, dir: &Path, label: &str, rounds: usize) -> Result<()> {
     let files = load_dir(dir)?;
+    let migrations = files.len();
+    let template = format!("template_{label}");
     FileRunner::new()
         .migrations(files.clone())
-        .schema("template")
-        .run(&mut conn)?;
-
+        .schema(template.clone())
+        .run(conn)?;
     let (mut clone_times, mut migrate_times, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..=rounds {
         let clone = |conn: &mut PgConnection| -> Result<Duration> {
             let t = Instant::now();
             let report = clone_tenant(
                 conn,
-                "template",
-                &format!("cloned_{round}"),
+                &template,
+                &format!("cloned_{label}_{round}"),
                 CloneOptions::new(),
             )?;
             let elapsed = t.elapsed();
@@ -86,18 +105,18 @@ fn run(url: &str, dir: &Path, rounds: usize, sizes_tenants: usize) -> Result<()>
             let t = Instant::now();
             let report = FileRunner::new()
                 .migrations(files.clone())
-                .schema(format!("migrated_{round}"))
+                .schema(format!("migrated_{label}_{round}"))
                 .run(conn)?;
             let elapsed = t.elapsed();
             assert_eq!(report.applied.len(), migrations);
             Ok(elapsed)
         };
         let (c, m) = if round % 2 == 0 {
-            let c = clone(&mut conn)?;
-            (c, migrate(&mut conn)?)
+            let c = clone(conn)?;
+            (c, migrate(conn)?)
         } else {
-            let m = migrate(&mut conn)?;
-            (clone(&mut conn)?, m)
+            let m = migrate(conn)?;
+            (clone(conn)?, m)
         };
         // round 0 warms both paths up (connection caches, catalog) and is not counted
         if round > 0 {
@@ -106,30 +125,29 @@ fn run(url: &str, dir: &Path, rounds: usize, sizes_tenants: usize) -> Result<()>
             ratios.push(m.as_secs_f64() / c.as_secs_f64());
         }
     }
-    println!("{TABLES} tables, {migrations} migrations, {rounds} rounds (ABAB)");
+    println!("[{label}] {TABLES} tables, {migrations} migrations, {rounds} rounds (ABAB)");
     println!(
-        "clone_tenant:        median {:.1} ms",
+        "  clone_tenant:        median {:.1} ms",
         median(&mut clone_times) * 1e3
     );
     println!(
-        "FileRunner (folder): median {:.1} ms (baseline)",
+        "  FileRunner (folder): median {:.1} ms (baseline)",
         median(&mut migrate_times) * 1e3
     );
     println!(
-        "migrate / clone:     median of per-round ratios {:.1}x (min {:.1}x, max {:.1}x)",
+        "  migrate / clone:     median of per-round ratios {:.2}x (min {:.2}x, max {:.2}x)",
         median(&mut ratios),
         ratios.iter().copied().fold(f64::INFINITY, f64::min),
         ratios.iter().copied().fold(0.0, f64::max)
     );
-
-    if sizes_tenants > 0 {
-        sizes(&mut conn, sizes_tenants)?;
-    }
     Ok(())
 }
 
-/// Writes the folder (see the crate docs above); returns its migration count.
-fn write_folder(dir: &Path) -> Result<usize> {
+/// Writes the folder (see the crate docs above); with `history`, 3 more
+/// migrations per table that leave little trace in the end state (a column
+/// added, backfilled and dropped; an index built and dropped; a default
+/// changed and changed back), as years of history do.
+fn write_folder(dir: &Path, history: bool) -> Result<()> {
     let mut n = 0;
     let mut write = |name: String, up: String| -> Result<()> {
         n += 1;
@@ -172,7 +190,30 @@ fn write_folder(dir: &Path) -> Result<usize> {
          CREATE VIEW totals AS SELECT status, sum(amount) AS total FROM t02 GROUP BY status;\n"
             .to_owned(),
     )?;
-    Ok(n)
+    if history {
+        for i in 0..TABLES {
+            write(
+                format!("backfill_t{i:02}"),
+                format!(
+                    "ALTER TABLE t{i:02} ADD COLUMN name_lower TEXT;\n\
+                     UPDATE t{i:02} SET name_lower = lower(name);\n\
+                     ALTER TABLE t{i:02} DROP COLUMN name_lower;\n"
+                ),
+            )?;
+            write(
+                format!("try_index_t{i:02}"),
+                format!("CREATE INDEX t{i:02}_name ON t{i:02} (name);\nDROP INDEX t{i:02}_name;\n"),
+            )?;
+            write(
+                format!("default_t{i:02}"),
+                format!(
+                    "ALTER TABLE t{i:02} ALTER COLUMN status SET DEFAULT 'open';\n\
+                     ALTER TABLE t{i:02} ALTER COLUMN status SET DEFAULT 'new';\n"
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// `tenant_sizes` over `n` tenants (made server-side, 200 per transaction:

@@ -245,7 +245,12 @@ fn writes_to_a_clone_use_its_own_sequences_and_tables() {
         .map(|s| sequence(&mut conn, template, s))
         .collect();
     assert_eq!(after, before);
-    for (table, rows) in [("accounts", 1), ("orders", 0), ("invoices", 0), ("bookings", 0)] {
+    for (table, rows) in [
+        ("accounts", 1),
+        ("orders", 0),
+        ("invoices", 0),
+        ("bookings", 0),
+    ] {
         assert_eq!(
             count(
                 &mut conn,
@@ -291,10 +296,7 @@ fn writes_to_a_clone_use_its_own_sequences_and_tables() {
     let orphan = conn.batch_execute(&format!(
         "INSERT INTO \"{clone}\".orders (account_id, number, quantity, unit_price) VALUES (1, 2, 1, 1)"
     ));
-    assert!(
-        format!("{orphan:?}").contains("foreign key"),
-        "{orphan:?}"
-    );
+    assert!(format!("{orphan:?}").contains("foreign key"), "{orphan:?}");
     // the exclusion constraint holds in the clone
     conn.batch_execute(&format!(
         "INSERT INTO \"{clone}\".accounts (email) VALUES ('c@example.com')"
@@ -330,7 +332,13 @@ fn with_data_copies_rows_and_continues_the_sequences() {
     )
     .unwrap();
     assert_eq!(report.migrations, 3);
-    for table in ["accounts", "orders", "invoices", "order_stats", "ryx_migrations"] {
+    for table in [
+        "accounts",
+        "orders",
+        "invoices",
+        "order_stats",
+        "ryx_migrations",
+    ] {
         let rows = |conn: &mut PgConnection, s: &str| {
             diesel::sql_query(format!(
                 "SELECT coalesce(string_agg(t::text, ';' ORDER BY t::text), '') AS line FROM \"{s}\".{table} t"

@@ -110,8 +110,19 @@ fn create_from_a_template_copies_structure_history_and_optionally_rows() {
         2,
         "is not a ryx tenant",
     );
+    // a name that differs from a tenant's only by case needs --force, as for `create`
+    let upper = bare.to_uppercase();
     expect_one_line_error(
-        &ryx(&["--url", &url, "tenants", "create", "public", "--from", template]),
+        &ryx(&[
+            "--url", &url, "tenants", "create", &upper, "--from", template,
+        ]),
+        2,
+        "differs only by case",
+    );
+    expect_one_line_error(
+        &ryx(&[
+            "--url", &url, "tenants", "create", "public", "--from", template,
+        ]),
         2,
         "reserved",
     );
@@ -137,9 +148,18 @@ fn help_shows_examples() {
             &["tenants", "create", "--help"][..],
             "ryx tenants create acme --from template_tenant",
         ),
-        (&["tenants", "rename", "--help"], "ryx tenants rename acme acme_corp"),
-        (&["tenants", "list", "--help"], "ryx tenants list --sizes --sort size"),
-        (&["tenants", "drop", "--help"], "ryx tenants drop acme --yes"),
+        (
+            &["tenants", "rename", "--help"],
+            "ryx tenants rename acme acme_corp",
+        ),
+        (
+            &["tenants", "list", "--help"],
+            "ryx tenants list --sizes --sort size",
+        ),
+        (
+            &["tenants", "drop", "--help"],
+            "ryx tenants drop acme --yes",
+        ),
     ] {
         let (stdout, _) = expect(&ryx(args), 0);
         assert!(stdout.contains("Example"), "{stdout}");
@@ -180,7 +200,14 @@ fn sqlite_refuses_clone_rename_and_sizes() {
     let url = format!("sqlite://{}", path.display());
     let dir = fixtures("basic");
     expect(
-        &ryx(&["--url", &url, "migrate", "--all-schemas", "--dir", dir.to_str().unwrap()]),
+        &ryx(&[
+            "--url",
+            &url,
+            "migrate",
+            "--all-schemas",
+            "--dir",
+            dir.to_str().unwrap(),
+        ]),
         0,
     );
     refused_without_schemas(&url, "SQLite");

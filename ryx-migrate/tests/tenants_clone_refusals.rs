@@ -76,13 +76,11 @@ fn an_existing_name_is_refused_and_left_as_it_was() {
         n: i64,
     }
     let tables = |conn: &mut PgConnection, s: &str| {
-        diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = $1",
-        )
-        .bind::<Text, _>(s)
-        .get_result::<Count>(conn)
-        .unwrap()
-        .n
+        diesel::sql_query("SELECT count(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = $1")
+            .bind::<Text, _>(s)
+            .get_result::<Count>(conn)
+            .unwrap()
+            .n
     };
     assert_eq!(tables(&mut conn, tenant), 1);
     assert_eq!(tables(&mut conn, plain), 1);
@@ -137,7 +135,10 @@ fn a_template_with_objects_a_clone_cannot_copy_is_refused_before_anything_is_cre
     ] {
         assert!(reason.contains(what), "{what} not in {reason}");
     }
-    assert!(e.to_string().contains("ryx tenants create NEW --dir"), "{e}");
+    assert!(
+        e.to_string().contains("ryx tenants create NEW --dir"),
+        "{e}"
+    );
     assert!(!exists(&mut conn, new));
 }
 
@@ -187,7 +188,8 @@ fn a_clone_waits_for_a_migration_of_its_template_and_fails_whole_inside_a_transa
     migrate(&mut conn, template);
     // another session holds the template's migration lock, with the key the
     // runners use (as `sqlmigrate` prints it)
-    let (begin, _) = <diesel::pg::Pg as ryx_migrate::MigrationBackend>::locked_script(template, true);
+    let (begin, _) =
+        <diesel::pg::Pg as ryx_migrate::MigrationBackend>::locked_script(template, true);
     let lock = begin
         .iter()
         .find(|l| l.starts_with("SELECT pg_advisory_xact_lock("))
@@ -202,7 +204,10 @@ fn a_clone_waits_for_a_migration_of_its_template_and_fails_whole_inside_a_transa
         clone_tenant(&mut conn, &template2, &new2, CloneOptions::new())
     });
     std::thread::sleep(Duration::from_millis(400));
-    assert!(!cloning.is_finished(), "the clone did not wait for the lock");
+    assert!(
+        !cloning.is_finished(),
+        "the clone did not wait for the lock"
+    );
     assert!(!exists(&mut conn, new));
     holder.batch_execute("COMMIT").unwrap();
     let report = cloning.join().unwrap().unwrap();

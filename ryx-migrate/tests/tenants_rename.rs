@@ -149,7 +149,14 @@ fn tenants_rename_as_a_process() {
         &format!("schema `{other}` already exists"),
     );
     expect_one_line_error(
-        &ryx(&["--url", &url, "tenants", "rename", new, "information_schema"]),
+        &ryx(&[
+            "--url",
+            &url,
+            "tenants",
+            "rename",
+            new,
+            "information_schema",
+        ]),
         2,
         "reserved",
     );

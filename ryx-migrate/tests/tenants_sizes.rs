@@ -55,7 +55,9 @@ fn sizes_per_tenant_from_the_catalog() {
 
     // the command, as JSON
     let (stdout, _) = expect(
-        &ryx(&["--url", &url, "tenants", "list", "--sizes", "--format", "json"]),
+        &ryx(&[
+            "--url", &url, "tenants", "list", "--sizes", "--format", "json",
+        ]),
         0,
     );
     let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();

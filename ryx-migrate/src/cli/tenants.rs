@@ -108,8 +108,9 @@ pub(super) fn run<C: RunnerConnection>(
             schema,
             from: Some(template),
             with_data,
+            force,
             ..
-        } => clone(conn, template, schema, *with_data),
+        } => clone(conn, template, schema, *with_data, *force),
         TenantsCommand::Create {
             schema,
             no_migrate,
@@ -196,23 +197,7 @@ fn create<C: RunnerConnection>(
         return Ok(SUCCESS);
     }
     if kind.has_schemas() && !force {
-        let key = folded(schema);
-        let alike: Vec<String> = fleet::tenants(conn)?
-            .into_iter()
-            .filter(|t| t != schema && folded(t) == key)
-            .collect();
-        if !alike.is_empty() {
-            return Err(Failure::usage(format!(
-                "`{schema}` differs only by case or surrounding whitespace from the existing \
-                 tenant(s) {}: ryx uses names exactly as given, so this would be another \
-                 schema; pass --force to create it anyway",
-                alike
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
+        refuse_alike(conn, schema)?;
     }
     if adopt {
         fleet::adopt_tenant(conn, schema)?;
@@ -238,6 +223,29 @@ fn create<C: RunnerConnection>(
         );
     }
     Ok(SUCCESS)
+}
+
+/// A usage error when `schema` differs from an existing tenant's name only by
+/// case or surrounding whitespace (`Acme` beside `acme`): `--force` skips it.
+fn refuse_alike<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<(), Failure> {
+    let key = folded(schema);
+    let alike: Vec<String> = fleet::tenants(conn)?
+        .into_iter()
+        .filter(|t| t != schema && folded(t) == key)
+        .collect();
+    if alike.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "`{schema}` differs only by case or surrounding whitespace from the existing \
+         tenant(s) {}: ryx uses names exactly as given, so this would be another \
+         schema; pass --force to create it anyway",
+        alike
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// `public`, `information_schema` and `pg_*` as a usage error that says they
@@ -305,7 +313,10 @@ fn postgres<'c, C: RunnerConnection>(
 
 /// Without PostgreSQL support built in, every such command is refused.
 #[cfg(not(feature = "postgres"))]
-fn postgres<C: RunnerConnection>(conn: &mut C, what: &str) -> Result<std::convert::Infallible, Failure> {
+fn postgres<C: RunnerConnection>(
+    conn: &mut C,
+    what: &str,
+) -> Result<std::convert::Infallible, Failure> {
     let _ = conn;
     let kind = <C::DB as MigrationBackend>::KIND;
     Err(Failure::usage(format!(
@@ -320,10 +331,14 @@ fn clone<C: RunnerConnection>(
     template: &str,
     new: &str,
     with_data: bool,
+    force: bool,
 ) -> Result<u8, Failure> {
     #[cfg(feature = "postgres")]
     {
         let conn = postgres(conn, "`tenants create --from` (copying a tenant)")?;
+        if !force {
+            refuse_alike(conn, new)?;
+        }
         let options = crate::lifecycle::CloneOptions::new().with_data(with_data);
         let report = crate::lifecycle::clone_tenant(conn, template, new, options)?;
         say!(
@@ -340,7 +355,7 @@ fn clone<C: RunnerConnection>(
     }
     #[cfg(not(feature = "postgres"))]
     {
-        let _ = (template, new, with_data);
+        let _ = (template, new, with_data, force);
         match postgres(conn, "`tenants create --from` (copying a tenant)")? {}
     }
 }
@@ -373,9 +388,9 @@ fn list_sizes<C: RunnerConnection>(
         let mut sizes = crate::lifecycle::tenant_sizes(conn)?;
         match sort {
             SortBy::Name => {}
-            SortBy::Size => sizes.sort_by(|a, b| b.bytes.cmp(&a.bytes)),
+            SortBy::Size => sizes.sort_by_key(|t| std::cmp::Reverse(t.bytes)),
             // unknown estimates last
-            SortBy::Rows => sizes.sort_by(|a, b| b.rows.cmp(&a.rows)),
+            SortBy::Rows => sizes.sort_by_key(|t| std::cmp::Reverse(t.rows)),
         }
         match format {
             Format::Json => say!("{}", serde_json::json!(sizes)),

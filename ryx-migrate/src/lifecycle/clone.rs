@@ -112,39 +112,48 @@ where
 {
     check_name(template)?;
     check_name(new)?;
-    locked_pair(conn, (new, "copy the template tenant"), template, new, |conn| {
-        check_from_and_to(conn, template, new)?;
-        let previous = search_path(conn)?;
-        set_local_search_path(conn, &PG.quote(template))?;
-        let blockers = catalog::unsupported(conn, template)?;
-        if !blockers.is_empty() {
-            return Err(cannot(
-                template,
-                format!("it holds {}, which a clone does not copy", blockers.join(", ")),
-            ));
-        }
-        let t = catalog::read(conn, template)?;
-        set_local_search_path(conn, &PG.quote(new))?;
-        let sql = plan::statements(&t, template, new, options.with_data);
-        conn.batch_execute(&sql.join(";\n"))?;
-        if options.with_data {
-            copy_sequence_values(conn, &t, template, new)?;
-        }
-        let uses = catalog::depends_on_template(conn, template, new)?;
-        if !uses.is_empty() {
-            return Err(cannot(
-                template,
-                format!(
+    locked_pair(
+        conn,
+        (new, "copy the template tenant"),
+        template,
+        new,
+        |conn| {
+            check_from_and_to(conn, template, new)?;
+            let previous = search_path(conn)?;
+            set_local_search_path(conn, &PG.quote(template))?;
+            let blockers = catalog::unsupported(conn, template)?;
+            if !blockers.is_empty() {
+                return Err(cannot(
+                    template,
+                    format!(
+                        "it holds {}, which a clone does not copy",
+                        blockers.join(", ")
+                    ),
+                ));
+            }
+            let t = catalog::read(conn, template)?;
+            set_local_search_path(conn, &PG.quote(new))?;
+            let sql = plan::statements(&t, template, new, options.with_data);
+            conn.batch_execute(&sql.join(";\n"))?;
+            if options.with_data {
+                copy_sequence_values(conn, &t, template, new)?;
+            }
+            let uses = catalog::depends_on_template(conn, template, new)?;
+            if !uses.is_empty() {
+                return Err(cannot(
+                    template,
+                    format!(
                     "the copy would still use the template's objects ({}), e.g. through a name \
                      that resolves to a system object first",
                     uses.join(", ")
                 ),
-            ));
-        }
-        let migrations = history_len(conn, new)?;
-        set_local_search_path(conn, &previous)?;
-        Ok(report(&t, migrations))
-    })
+                ));
+            }
+            let migrations = history_len(conn, new)?;
+            set_local_search_path(conn, &previous)?;
+            Ok(report(&t, migrations))
+        },
+    )
 }
 
 fn cannot(template: &str, reason: String) -> TxError {

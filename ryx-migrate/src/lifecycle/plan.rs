@@ -31,7 +31,12 @@ pub(super) fn statements(
     }
     // sequences of their own (standalone, serial); identity ones come with their column
     for s in t.sequences.iter().filter(|s| s.owned != "i") {
-        out.push(format!("CREATE SEQUENCE {} AS {}{}", q(&s.name), s.data_type, options(s)));
+        out.push(format!(
+            "CREATE SEQUENCE {} AS {}{}",
+            q(&s.name),
+            s.data_type,
+            options(s)
+        ));
     }
     let columns = by_relation(&t.columns);
     let tables: Vec<&Relation> = t.relations.iter().filter(|r| r.kind == "r").collect();
@@ -75,7 +80,11 @@ pub(super) fn statements(
             .iter()
             .map(|c| {
                 if c.own_type {
-                    format!("CAST(CAST({} AS text) AS {})", PG.quote(&c.name), c.data_type)
+                    format!(
+                        "CAST(CAST({} AS text) AS {})",
+                        PG.quote(&c.name),
+                        c.data_type
+                    )
                 } else {
                     PG.quote(&c.name)
                 }
@@ -93,10 +102,10 @@ pub(super) fn statements(
     for k in &t.constraints {
         if !inline(&k) {
             out.push(format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {}",
-            q(&k.table),
-            PG.quote(&k.name),
-            k.definition
+                "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                q(&k.table),
+                PG.quote(&k.name),
+                k.definition
             ));
         }
         if let Some(c) = &k.comment {
@@ -190,14 +199,13 @@ fn column(c: &Column, identity: Option<&Sequence>, clone: &str) -> String {
     if let (Some(schema), Some(name)) = (&c.collation_schema, &c.collation) {
         out.push_str(&format!(" COLLATE {}", PG.qualify(Some(schema), name)));
     }
-    match (c.identity.as_str(), identity) {
-        (kind @ ("a" | "d"), Some(s)) => out.push_str(&format!(
+    if let (kind @ ("a" | "d"), Some(s)) = (c.identity.as_str(), identity) {
+        out.push_str(&format!(
             " GENERATED {} AS IDENTITY (SEQUENCE NAME {}{})",
             if kind == "a" { "ALWAYS" } else { "BY DEFAULT" },
             PG.qualify(Some(clone), &s.name),
             options(s)
-        )),
-        _ => {}
+        ));
     }
     if let Some(expr) = &c.expr {
         if c.generated == "s" {
@@ -355,7 +363,10 @@ mod tests {
             at(r#"INSERT INTO "new"."a""b""#),
             at(r#"ALTER TABLE "new"."a""b" ADD CONSTRAINT "pk" PRIMARY KEY (id)"#),
         );
-        assert!(insert.is_some() && key.is_some() && insert < key, "{sql:#?}");
+        assert!(
+            insert.is_some() && key.is_some() && insert < key,
+            "{sql:#?}"
+        );
     }
 
     #[test]
