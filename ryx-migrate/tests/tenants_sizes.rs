@@ -48,9 +48,15 @@ fn sizes_per_tenant_from_the_catalog() {
     assert_eq!(sizes[0].rows, Some(2000), "{sizes:?}");
     // never analyzed: unknown (or 0 if autovacuum got there first)
     assert!(matches!(sizes[1].rows, None | Some(0)), "{sizes:?}");
+    // 2000 rows take more than 16 pages
+    assert!(sizes[0].bytes > sizes[1].bytes + 16 * 8192, "{sizes:?}");
+    // read from the files: the same tenants, every one taking room
+    let exact = ryx_migrate::lifecycle::tenant_sizes_exact(&mut conn).unwrap();
+    assert_eq!(exact.len(), 2);
+    assert_eq!((exact[0].tables, exact[0].rows), (5, Some(2000)));
     assert!(
-        sizes[0].bytes > sizes[1].bytes && sizes[1].bytes > 0,
-        "{sizes:?}"
+        exact[0].bytes > exact[1].bytes + 16 * 8192 && exact[1].bytes > 0,
+        "{exact:?}"
     );
 
     // the command, as JSON
@@ -66,6 +72,14 @@ fn sizes_per_tenant_from_the_catalog() {
     assert_eq!(json[0]["rows"], 2000, "{json}");
     assert_eq!(json[0]["bytes"], sizes[0].bytes, "{json}");
     assert_eq!(json[1]["schema"], small, "{json}");
+    let (stdout, _) = expect(
+        &ryx(&[
+            "--url", &url, "tenants", "list", "--sizes", "--exact", "--format", "json",
+        ]),
+        0,
+    );
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json[1]["bytes"], exact[1].bytes, "{json}");
 
     // as text, sorted: a header, then one aligned line per tenant
     for sort in ["size", "rows"] {
@@ -99,10 +113,11 @@ fn sizes_per_tenant_from_the_catalog() {
     );
     assert_eq!(stdout.trim(), format!("[\"{big}\",\"{small}\"]"));
 
-    // --sort needs --sizes: a usage error
-    let (_, stderr) = expect(
-        &ryx(&["--url", &url, "tenants", "list", "--sort", "size"]),
-        2,
-    );
-    assert!(stderr.starts_with("error:"), "{stderr}");
+    // --sort and --exact need --sizes: a usage error
+    for flag in [&["--sort", "size"][..], &["--exact"]] {
+        let mut args = vec!["--url", url.as_str(), "tenants", "list"];
+        args.extend_from_slice(flag);
+        let (_, stderr) = expect(&ryx(&args), 2);
+        assert!(stderr.starts_with("error:"), "{stderr}");
+    }
 }

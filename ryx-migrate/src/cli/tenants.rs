@@ -20,8 +20,9 @@ pub(super) enum TenantsCommand {
         ryx tenants list --sizes --sort size          # biggest first (PostgreSQL)\n  \
         ryx tenants list --sizes --format json\n\n\
         With --sizes, one catalog query: tables, estimated rows (pg_class.reltuples; \
-        `?` until the tables are vacuumed or analyzed) and bytes on disk \
-        (pg_total_relation_size, indexes and TOAST included).")]
+        `?` until the tables are vacuumed or analyzed) and bytes on disk, indexes and TOAST \
+        included (pg_class.relpages, as recent as the row estimates; --exact reads \
+        pg_total_relation_size instead).")]
     List {
         /// Also print each tenant's tables, estimated rows and size on disk
         /// (PostgreSQL).
@@ -31,6 +32,11 @@ pub(super) enum TenantsCommand {
         /// estimated rows (most first).
         #[arg(long, value_enum, default_value_t = SortBy::Name, requires = "sizes")]
         sort: SortBy,
+        /// With --sizes: read the bytes from the files now
+        /// (pg_total_relation_size) rather than the catalog's estimate; slow
+        /// with thousands of tenants (it opens every table).
+        #[arg(long, requires = "sizes")]
+        exact: bool,
         #[command(flatten)]
         format: FormatOpt,
     },
@@ -101,8 +107,9 @@ pub(super) fn run<C: RunnerConnection>(
         TenantsCommand::List {
             sizes: true,
             sort,
+            exact,
             format,
-        } => list_sizes(conn, *sort, format.format),
+        } => list_sizes(conn, *sort, *exact, format.format),
         TenantsCommand::List { format, .. } => list(conn, format.format),
         TenantsCommand::Create {
             schema,
@@ -380,12 +387,17 @@ fn rename<C: RunnerConnection>(conn: &mut C, old: &str, new: &str) -> Result<u8,
 fn list_sizes<C: RunnerConnection>(
     conn: &mut C,
     sort: SortBy,
+    exact: bool,
     format: Format,
 ) -> Result<u8, Failure> {
     #[cfg(feature = "postgres")]
     {
         let conn = postgres(conn, "`tenants list --sizes`")?;
-        let mut sizes = crate::lifecycle::tenant_sizes(conn)?;
+        let mut sizes = if exact {
+            crate::lifecycle::tenant_sizes_exact(conn)?
+        } else {
+            crate::lifecycle::tenant_sizes(conn)?
+        };
         match sort {
             SortBy::Name => {}
             SortBy::Size => sizes.sort_by_key(|t| std::cmp::Reverse(t.bytes)),
@@ -432,7 +444,7 @@ fn list_sizes<C: RunnerConnection>(
     }
     #[cfg(not(feature = "postgres"))]
     {
-        let _ = (sort, format);
+        let _ = (sort, exact, format);
         match postgres(conn, "`tenants list --sizes`")? {}
     }
 }

@@ -6,7 +6,7 @@
 //! |----------|--------------|-----|
 //! | [`clone_tenant`] | a new tenant structurally identical to a template tenant, without replaying migrations, optionally with its rows | `ryx tenants create NEW --from TEMPLATE [--with-data]` |
 //! | [`rename_tenant`] | `ALTER SCHEMA .. RENAME TO ..`; the history moves with it | `ryx tenants rename OLD NEW` |
-//! | [`tenant_sizes`] | per tenant: tables, estimated rows, bytes on disk, in one catalog query | `ryx tenants list --sizes` |
+//! | [`tenant_sizes`], [`tenant_sizes_exact`] | per tenant: tables, estimated rows, bytes on disk, in one catalog query | `ryx tenants list --sizes [--exact]` |
 //!
 //! PostgreSQL only, by type: the functions take a connection whose backend is
 //! `diesel::pg::Pg`. SQLite and MySQL have no schemas, so there is no tenant
@@ -44,7 +44,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 pub use self::clone::{clone_tenant, CloneOptions, CloneReport};
 pub use self::rename::rename_tenant;
-pub use self::sizes::{tenant_sizes, TenantSize};
+pub use self::sizes::{tenant_sizes, tenant_sizes_exact, TenantSize};
 
 use crate::apply::{refuse_open_transaction, RunnerConnection};
 use crate::backend::{diesel_transaction_open, Backend, MigrationBackend, TxError};
