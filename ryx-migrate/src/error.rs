@@ -283,6 +283,44 @@ pub enum Error {
         #[source]
         source: diesel::ConnectionError,
     },
+
+    /// The new name given to `lifecycle::clone_tenant` or
+    /// `lifecycle::rename_tenant` is taken: a schema of that name exists
+    /// (a tenant or not). Nothing was changed.
+    #[error(
+        "schema `{schema}` already exists: choose another name for the new tenant (or drop \
+         that schema first)"
+    )]
+    SchemaExists {
+        /// The existing schema.
+        schema: String,
+    },
+
+    /// The tenant to clone or rename does not exist, or is a schema without a
+    /// `ryx_migrations` table (not a ryx tenant). Nothing was changed.
+    #[error(
+        "`{schema}` is not a ryx tenant (no such schema, or no ryx_migrations table in it): \
+         name an existing tenant (`ryx tenants list` lists them)"
+    )]
+    NoSuchTenant {
+        /// The given name.
+        schema: String,
+    },
+
+    /// `lifecycle::clone_tenant` found something in the template it cannot
+    /// copy faithfully (functions, triggers, domains, partitioned tables, ..),
+    /// or the copy would still depend on an object of the template. The
+    /// transaction was rolled back: no new schema.
+    #[error(
+        "cannot clone tenant `{template}`: {reason}; nothing was created: create the new \
+         tenant from the migrations instead (`ryx tenants create NEW --dir ..`)"
+    )]
+    CannotClone {
+        /// The template tenant.
+        template: String,
+        /// What stands in the way.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -61,6 +61,9 @@ mod error;
 mod files;
 pub mod fleet;
 mod generate;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod lifecycle;
 mod make;
 mod metadata;
 mod models;
