@@ -102,7 +102,7 @@ fn one_call_migrates_every_tenant_of_every_server_and_leaves_copies_placed_elsew
         expected.sort_unstable();
         assert_eq!(migrated, expected, "{}", run.server);
     }
-    assert_eq!(runs[0].elsewhere, [stale.clone()]);
+    assert_eq!(runs[0].elsewhere, std::slice::from_ref(stale));
     assert_eq!(
         applied(&s.first.url(), stale),
         0,

@@ -68,7 +68,11 @@ fn setup(rows: usize) -> Servers {
     let m = dir.path().join("migrations/2024-01-01-000000_init");
     std::fs::create_dir_all(&m).unwrap();
     std::fs::write(m.join("up.sql"), MIGRATION).unwrap();
-    std::fs::write(m.join("down.sql"), "DROP VIEW popular; DROP TABLE posts; DROP TABLE authors;").unwrap();
+    std::fs::write(
+        m.join("down.sql"),
+        "DROP VIEW popular; DROP TABLE posts; DROP TABLE authors;",
+    )
+    .unwrap();
     let mut conn = PgConnection::establish(&first.url()).unwrap();
     FileRunner::new()
         .migrations(load_dir(dir.path().join("migrations")).unwrap())
@@ -127,7 +131,8 @@ fn contents(url: &str, schema: &str) -> Vec<(String, i64, String)> {
 
 fn schema_exists(url: &str, schema: &str) -> bool {
     let mut conn = PgConnection::establish(url).unwrap();
-    conn.batch_execute(&format!("SELECT 1 FROM \"{schema}\".authors LIMIT 0")).is_ok()
+    conn.batch_execute(&format!("SELECT 1 FROM \"{schema}\".authors LIMIT 0"))
+        .is_ok()
 }
 
 #[test]
@@ -135,12 +140,21 @@ fn a_move_copies_every_row_sequence_and_history_row_and_switches_the_directory()
     let s = setup(2500);
     let before = contents(&s.first.url(), &s.tenant);
     let report = move_tenant(s.directory_path(), &s.tenant, "second", MoveOptions::new()).unwrap();
-    assert_eq!((report.from.as_str(), report.to.as_str()), ("first", "second"));
+    assert_eq!(
+        (report.from.as_str(), report.to.as_str()),
+        ("first", "second")
+    );
     assert_eq!(contents(&s.second.url(), &s.tenant), before);
-    assert!(report.tables.contains(&("posts".to_owned(), 2500)), "{report:?}");
+    assert!(
+        report.tables.contains(&("posts".to_owned(), 2500)),
+        "{report:?}"
+    );
     assert_eq!(s.server_of(), "second");
     let file = std::fs::read_to_string(s.directory_path()).unwrap();
-    assert!(file.starts_with("# tenants and their servers") && file.contains("# placed at creation"), "{file}");
+    assert!(
+        file.starts_with("# tenants and their servers") && file.contains("# placed at creation"),
+        "{file}"
+    );
 
     // the target continues the sequences, enforces the constraints, has the view
     let directory = Directory::<PgConnection>::load(s.directory_path()).unwrap();
@@ -158,17 +172,24 @@ fn a_move_copies_every_row_sequence_and_history_row_and_switches_the_directory()
     .unwrap();
     assert_eq!(ids.n, 2501);
     assert!(conn
-        .batch_execute(&format!("INSERT INTO \"{t}\".posts (author_id, title) VALUES (999, 'x')"))
+        .batch_execute(&format!(
+            "INSERT INTO \"{t}\".posts (author_id, title) VALUES (999, 'x')"
+        ))
         .is_err());
     assert!(conn
-        .batch_execute(&format!("INSERT INTO \"{t}\".authors (name) VALUES ('new')"))
+        .batch_execute(&format!(
+            "INSERT INTO \"{t}\".authors (name) VALUES ('new')"
+        ))
         .is_err());
 
     // the old copy is readable and refuses writes, naming the new server
     let mut old = PgConnection::establish(&s.first.url()).unwrap();
-    old.batch_execute(&format!("SELECT count(*) FROM \"{t}\".posts")).unwrap();
+    old.batch_execute(&format!("SELECT count(*) FROM \"{t}\".posts"))
+        .unwrap();
     let e = old
-        .batch_execute(&format!("INSERT INTO \"{t}\".authors (name) VALUES ('late')"))
+        .batch_execute(&format!(
+            "INSERT INTO \"{t}\".authors (name) VALUES ('late')"
+        ))
         .err()
         .unwrap()
         .to_string();
@@ -235,10 +256,22 @@ fn writes_during_a_move_are_never_lost() {
         stop.store(true, Ordering::SeqCst);
         writer.join().unwrap();
         assert!(report.write_pause <= report.duration);
+        eprintln!(
+            "moved {} rows in {:?}; writes paused {:?}",
+            report.tables.iter().map(|(_, n)| n).sum::<u64>(),
+            report.duration,
+            report.write_pause
+        );
     });
     let acknowledged = acknowledged.into_inner().unwrap();
-    assert!(acknowledged.len() > 2, "the writer wrote before and after the move");
-    assert!(*moved_errors.lock().unwrap() >= 1, "a write was refused by the fence");
+    assert!(
+        acknowledged.len() > 2,
+        "the writer wrote before and after the move"
+    );
+    assert!(
+        *moved_errors.lock().unwrap() >= 1,
+        "a write was refused by the fence"
+    );
     // every acknowledged write is on the tenant's server now
     let mut conn = PgConnection::establish(&s.second.url()).unwrap();
     #[derive(QueryableByName)]
@@ -269,7 +302,9 @@ fn refusals_change_nothing() {
         move_tenant(&path, t, "first", MoveOptions::new()),
         Err(MoveError::SameServer { .. })
     ));
-    let e = move_tenant(&path, t, "mars", MoveOptions::new()).err().unwrap();
+    let e = move_tenant(&path, t, "mars", MoveOptions::new())
+        .err()
+        .unwrap();
     assert!(e.to_string().contains("no server `mars`"), "{e}");
     // the target already has the schema
     let mut second = PgConnection::establish(&s.second.url()).unwrap();
@@ -278,7 +313,9 @@ fn refusals_change_nothing() {
         move_tenant(&path, t, "second", MoveOptions::new()),
         Err(MoveError::TargetExists { .. })
     ));
-    second.batch_execute(&format!("DROP SCHEMA \"{t}\" CASCADE")).unwrap();
+    second
+        .batch_execute(&format!("DROP SCHEMA \"{t}\" CASCADE"))
+        .unwrap();
     // the tenant's lock held by a migration elsewhere
     let mut holder = PgConnection::establish(&s.first.url()).unwrap();
     holder.batch_execute("BEGIN").unwrap();
@@ -303,7 +340,9 @@ fn refusals_change_nothing() {
     assert!(!schema_exists(&s.second.url(), t));
     let mut first = PgConnection::establish(&s.first.url()).unwrap();
     first
-        .batch_execute(&format!("INSERT INTO \"{t}\".authors (name) VALUES ('still here')"))
+        .batch_execute(&format!(
+            "INSERT INTO \"{t}\".authors (name) VALUES ('still here')"
+        ))
         .unwrap();
 }
 
@@ -328,5 +367,11 @@ fn ryx_migrate_lock_key(url: &str, schema: &str) -> i64 {
         .find(|l| l.contains("pg_advisory_xact_lock("))
         .unwrap();
     let at = line.find("pg_advisory_xact_lock(").unwrap() + "pg_advisory_xact_lock(".len();
-    line[at..].split(')').next().unwrap().trim().parse().unwrap()
+    line[at..]
+        .split(')')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }

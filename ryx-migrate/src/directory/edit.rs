@@ -64,7 +64,17 @@ pub(super) fn assigned(
     let Some(tenants) = tenants.as_table_like_mut() else {
         return Err(invalid("`tenants` is not a table".to_owned()));
     };
-    tenants.insert(tenant, toml_edit::value(server));
+    match tenants.get_mut(tenant) {
+        // the entry as written: its key, spacing and trailing comment stay
+        Some(toml_edit::Item::Value(value)) => {
+            let decor = value.decor().clone();
+            *value = toml_edit::Value::from(server);
+            *value.decor_mut() = decor;
+        }
+        _ => {
+            tenants.insert(tenant, toml_edit::value(server));
+        }
+    }
     let new_text = doc.to_string();
     // the same checks as loading it, with no environment needed
     let config = DirectoryConfig::parse(&new_text, origin, |_| Some("unchecked".to_owned()))?;
@@ -78,12 +88,19 @@ pub(super) fn assigned(
 mod tests {
     use super::*;
 
-    const FILE: &str = "# where tenants live\n[servers.main]\nurl = \"postgres://h1/app\" # the first\n\n[servers.eu]\nurl_env = \"EU\"\n\n[tenants]\nacme = \"main\" # since 2024\nglobex = \"main\"\n";
+    const FILE: &str = "# where tenants live\n[servers.main]\nurl = \"postgres://h1/app\" # the first\n\n[servers.eu]\nurl_env = \"EU\"\n\n[tenants]\nacme = \"main\" # since 2024\nglobex = \"main\"\n\"odd name\" = \"main\"  # kept\n";
 
     #[test]
     fn an_entry_changes_and_everything_else_stays() -> Result<(), DirectoryError> {
         let text = assigned(FILE, "ryx.toml", "globex", "eu")?;
         assert_eq!(text, FILE.replace("globex = \"main\"", "globex = \"eu\""));
+        let text = assigned(FILE, "ryx.toml", "odd name", "eu")?;
+        assert_eq!(
+            text,
+            FILE.replace("\"odd name\" = \"main\"", "\"odd name\" = \"eu\"")
+        );
+        let text = assigned(FILE, "ryx.toml", "acme", "eu")?;
+        assert!(text.contains("acme = \"eu\" # since 2024\n"), "{text}");
         let text = assigned(FILE, "ryx.toml", "initech", "eu")?;
         assert!(
             text.starts_with(FILE) && text.ends_with("initech = \"eu\"\n"),

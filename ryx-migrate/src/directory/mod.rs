@@ -51,6 +51,9 @@ mod config;
 mod edit;
 mod error;
 mod fleet;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod relocate;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -36,6 +36,7 @@ mod clone;
 mod plan;
 mod rename;
 mod sizes;
+mod transfer;
 
 use std::time::Duration;
 
@@ -45,6 +46,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 pub use self::clone::{clone_tenant, CloneOptions, CloneReport};
 pub use self::rename::rename_tenant;
 pub use self::sizes::{tenant_sizes, tenant_sizes_exact, TenantSize};
+pub(crate) use self::transfer::{copy_plan, is_tenant, schema_exists};
 
 use crate::apply::{refuse_open_transaction, RunnerConnection};
 use crate::backend::{diesel_transaction_open, Backend, MigrationBackend, TxError};

@@ -19,6 +19,45 @@ pub(super) fn statements(
     clone: &str,
     with_data: bool,
 ) -> Vec<String> {
+    let built = build(t, clone, with_data);
+    let mut out = built.before_rows;
+    for r in &built.rows {
+        let names: Vec<String> = r.columns.iter().map(|c| PG.quote(c)).collect();
+        out.push(format!(
+            "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}",
+            PG.qualify(Some(clone), &r.table),
+            names.join(", "),
+            r.values.join(", "),
+            PG.qualify(Some(template), &r.table)
+        ));
+    }
+    out.extend(built.after_rows);
+    out
+}
+
+/// A copy's statements, split where the rows go in.
+pub(super) struct Built {
+    /// The schema, types, sequences and tables.
+    pub(super) before_rows: Vec<String>,
+    /// The tables whose rows are copied: every table with `with_data`, else
+    /// the history alone.
+    pub(super) rows: Vec<RowCopy>,
+    /// Constraints, views, indexes, sequence ownership, comments.
+    pub(super) after_rows: Vec<String>,
+}
+
+/// One table's rows to copy.
+pub(super) struct RowCopy {
+    pub(super) table: String,
+    /// The columns that take values (not generated ones), unquoted.
+    pub(super) columns: Vec<String>,
+    /// Per column, the value read from the template's table (an enum of the
+    /// template's becomes the clone's through its text).
+    values: Vec<String>,
+}
+
+/// The copy's statements, the rows left to the caller.
+pub(super) fn build(t: &Template, clone: &str, with_data: bool) -> Built {
     let q = |name: &str| PG.qualify(Some(clone), name);
     let mut out = vec![format!("CREATE SCHEMA {}", PG.quote(clone))];
     let mut comments = Vec::new();
@@ -68,13 +107,13 @@ pub(super) fn statements(
     }
     // rows before constraints and indexes: no order among tables to respect,
     // and building an index once is faster than maintaining it row by row
+    let mut rows = Vec::new();
     for r in &tables {
         if !(with_data || r.name == crate::HISTORY_TABLE) {
             continue;
         }
         let cols = columns.get(&r.oid).map_or(&[][..], Vec::as_slice);
         let copied: Vec<&Column> = cols.iter().filter(|c| c.generated.is_empty()).collect();
-        let names: Vec<String> = copied.iter().map(|c| PG.quote(&c.name)).collect();
         // a value of the template's enum becomes one of the clone's through its text
         let values: Vec<String> = copied
             .iter()
@@ -90,14 +129,13 @@ pub(super) fn statements(
                 }
             })
             .collect();
-        out.push(format!(
-            "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}",
-            q(&r.name),
-            names.join(", "),
-            values.join(", "),
-            PG.qualify(Some(template), &r.name)
-        ));
+        rows.push(RowCopy {
+            table: r.name.clone(),
+            columns: copied.iter().map(|c| c.name.clone()).collect(),
+            values,
+        });
     }
+    let before_rows = std::mem::take(&mut out);
     // primary keys, unique, check and exclusion before foreign keys (sorted so)
     for k in &t.constraints {
         if !inline(&k) {
@@ -172,7 +210,11 @@ pub(super) fn statements(
         }
     }
     out.extend(comments);
-    out
+    Built {
+        before_rows,
+        rows,
+        after_rows: out,
+    }
 }
 
 /// Columns per relation, in order.

@@ -11,7 +11,7 @@ use super::super::DirectoryError;
 pub enum MoveError {
     /// The directory refused (an unknown tenant or server, an unreadable file).
     #[error(transparent)]
-    Directory(#[from] DirectoryError),
+    Directory(Box<DirectoryError>),
     /// The tenant is already on that server.
     #[error("tenant `{tenant}` is already on server `{server}`: nothing to move")]
     SameServer {
@@ -98,7 +98,7 @@ pub enum MoveError {
         server: String,
         /// Why the directory could not be written.
         #[source]
-        source: DirectoryError,
+        source: Box<DirectoryError>,
     },
     /// The tenant was moved and the directory names its new server, but
     /// the old copy could not be fenced (or dropped): it is still writable
@@ -115,4 +115,10 @@ pub enum MoveError {
         #[source]
         source: diesel::result::Error,
     },
+}
+
+impl From<DirectoryError> for MoveError {
+    fn from(e: DirectoryError) -> Self {
+        MoveError::Directory(Box::new(e))
+    }
 }

@@ -26,12 +26,13 @@ use std::time::{Duration, Instant};
 use diesel::connection::{LoadConnection, SimpleConnection};
 use diesel::pg::{Pg, PgConnection};
 use diesel::sql_types::{BigInt, Text};
-use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel::{QueryableByName, RunQueryDsl};
 use ryx_pool::{ConnectionManager, ManagedConnection};
 
 pub use self::error::MoveError;
 use super::{assign_tenant, Directory, ServerConfig};
-use crate::backend::Backend;
+use crate::apply::RunnerConnection;
+use crate::backend::{Backend, TxError};
 
 const PG: Backend = Backend::PostgreSQL;
 
@@ -224,10 +225,14 @@ impl Mover<'_> {
 
     /// The move, in the old server's transaction: lock, copy to the target
     /// in its own transaction (committed), switch the directory, fence.
-    fn run<S, D>(&mut self, source: &mut S, dest: &mut D) -> Result<(Vec<(String, u64)>, Duration), MoveError>
+    fn run<S, D>(
+        &mut self,
+        source: &mut S,
+        dest: &mut D,
+    ) -> Result<(Vec<(String, u64)>, Duration), MoveError>
     where
-        S: Connection<Backend = Pg> + LoadConnection + SimpleConnection,
-        D: Connection<Backend = Pg> + LoadConnection + SimpleConnection,
+        S: RunnerConnection<DB = Pg>,
+        D: RunnerConnection<DB = Pg>,
     {
         let waited = Instant::now();
         loop {
@@ -243,7 +248,7 @@ impl Mover<'_> {
                     return Err(Step::Move(MoveError::Switch {
                         tenant: self.tenant.to_owned(),
                         server: self.from.name().to_owned(),
-                        source: e,
+                        source: Box::new(e),
                     }));
                 }
                 let table_names: Vec<String> = tables.iter().map(|(t, _)| t.clone()).collect();
@@ -284,11 +289,11 @@ impl Mover<'_> {
     /// writes, the copy made and committed on the target.
     fn copy<S, D>(&self, source: &mut S, dest: &mut D) -> Result<Vec<(String, u64)>, Step>
     where
-        S: Connection<Backend = Pg> + LoadConnection + SimpleConnection,
-        D: Connection<Backend = Pg> + LoadConnection + SimpleConnection,
+        S: RunnerConnection<DB = Pg>,
+        D: RunnerConnection<DB = Pg>,
     {
         let tenant = self.tenant;
-        if !crate::lifecycle::is_tenant(source, tenant).step("look for the tenant")? {
+        if !crate::lifecycle::is_tenant(source, tenant).map_err(tx_step("look for the tenant"))? {
             return Err(Step::Move(MoveError::NotATenant {
                 tenant: tenant.to_owned(),
                 server: self.from.name().to_owned(),
@@ -296,11 +301,11 @@ impl Mover<'_> {
         }
         let lock_ms = self.options.lock_timeout.as_millis();
         let plan = crate::lifecycle::copy_plan(source, tenant).map_err(|e| match e {
-            crate::backend::TxError::Ryx(e) => Step::Move(MoveError::CannotCopy {
+            TxError::Ryx(e) => Step::Move(MoveError::CannotCopy {
                 tenant: tenant.to_owned(),
                 source: Box::new(e),
             }),
-            crate::backend::TxError::Db(e) => Step::Db("read the tenant's catalog", e),
+            TxError::Db(e) => Step::Db("read the tenant's catalog", e),
         })?;
         if !plan.tables.is_empty() {
             let list: Vec<String> = plan
@@ -319,7 +324,8 @@ impl Mover<'_> {
         for (table, _) in &plan.tables {
             counts.push(count_rows(source, tenant, table).step("count the rows")?);
         }
-        let sequences = sequence_values(source, tenant, &plan.sequences).step("read the sequences")?;
+        let sequences =
+            sequence_values(source, tenant, &plan.sequences).step("read the sequences")?;
         let to = self.to.name().to_owned();
         let on_target = |e: Step| match e {
             Step::Db(step, source) => Step::Move(MoveError::Database {
@@ -337,7 +343,9 @@ impl Mover<'_> {
                     waited_ms: 0,
                 }));
             }
-            if crate::lifecycle::schema_exists(dest, tenant).step("look for the schema")? {
+            if crate::lifecycle::schema_exists(dest, tenant)
+                .map_err(tx_step("look for the schema"))?
+            {
                 return Err(Step::Move(MoveError::TargetExists {
                     tenant: tenant.to_owned(),
                     server: self.to.name().to_owned(),
@@ -350,28 +358,31 @@ impl Mover<'_> {
                 .step("create the tables")?;
             let mut copied = Vec::with_capacity(plan.tables.len());
             for ((table, columns), expected) in plan.tables.iter().zip(&counts) {
-                let n = copy::copy_rows(source, dest, tenant, table, columns).step("copy the rows")?;
+                let n =
+                    copy::copy_rows(source, dest, tenant, table, columns).step("copy the rows")?;
                 let target = count_rows(dest, tenant, table).step("count the copied rows")?;
                 if n != *expected || target != *expected {
                     return Err(Step::Move(MoveError::RowCount {
-                        table: table.clone(),
+                        table: table.to_string(),
                         source_rows: *expected,
                         target,
                     }));
                 }
-                copied.push((table.clone(), target));
+                copied.push((table.to_string(), target));
             }
             if !plan.after_rows.is_empty() {
                 dest.batch_execute(&plan.after_rows.join(";\n"))
                     .step("create the constraints, indexes and views")?;
             }
             for (sequence, last, called) in &sequences {
-                diesel::sql_query("SELECT pg_catalog.setval(CAST($1 AS pg_catalog.regclass), $2, $3)")
-                    .bind::<Text, _>(PG.qualify(Some(tenant), sequence))
-                    .bind::<BigInt, _>(*last)
-                    .bind::<diesel::sql_types::Bool, _>(*called)
-                    .execute(dest)
-                    .step("set the sequences")?;
+                diesel::sql_query(
+                    "SELECT pg_catalog.setval(CAST($1 AS pg_catalog.regclass), $2, $3)",
+                )
+                .bind::<Text, _>(PG.qualify(Some(tenant), sequence))
+                .bind::<BigInt, _>(*last)
+                .bind::<diesel::sql_types::Bool, _>(*called)
+                .execute(dest)
+                .step("set the sequences")?;
             }
             Ok(copied)
         })
@@ -381,12 +392,18 @@ impl Mover<'_> {
     /// Drops the target's copy after a failed switch (best effort: the
     /// directory still names the old server, which stays the tenant's).
     fn drop_copy<D: SimpleConnection>(&self, dest: &mut D) {
-        let _ = dest.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", PG.quote(self.tenant)));
+        let _ = dest.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            PG.quote(self.tenant)
+        ));
     }
 }
 
 /// `pg_try_advisory_xact_lock` on the runners' key for `schema`.
-fn try_lock<C: LoadConnection<Backend = Pg>>(conn: &mut C, schema: &str) -> diesel::QueryResult<bool> {
+fn try_lock<C: LoadConnection<Backend = Pg>>(
+    conn: &mut C,
+    schema: &str,
+) -> diesel::QueryResult<bool> {
     #[derive(QueryableByName)]
     struct Got {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -439,4 +456,15 @@ fn sequence_values<C: LoadConnection<Backend = Pg>>(
         out.push((s.clone(), v.last_value, v.is_called));
     }
     Ok(out)
+}
+
+/// A [`TxError`] of a step.
+fn tx_step(step: &'static str) -> impl Fn(TxError) -> Step {
+    move |e| match e {
+        TxError::Ryx(e) => Step::Move(MoveError::CannotCopy {
+            tenant: String::new(),
+            source: Box::new(e),
+        }),
+        TxError::Db(e) => Step::Db(step, e),
+    }
 }
