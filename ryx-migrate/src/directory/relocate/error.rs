@@ -78,6 +78,27 @@ pub enum MoveError {
         #[source]
         source: diesel::result::Error,
     },
+    /// An online move was required and the old server cannot feed one.
+    #[error("tenant `{tenant}` cannot move online: {reason}")]
+    OnlineUnavailable {
+        /// The tenant.
+        tenant: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// The online copy did not finish (the initial copy, or the catch-up
+    /// with writes paused) in time: what the move made was removed.
+    #[error("tenant `{tenant}`: the online copy to `{server}` did not {what} within {waited_ms} ms: it was removed and nothing changed; retry, raise the timeout, or move offline")]
+    Timeout {
+        /// The tenant.
+        tenant: String,
+        /// The target server.
+        server: String,
+        /// `finish its initial copy` or `catch up`.
+        what: &'static str,
+        /// How long the move waited.
+        waited_ms: u128,
+    },
     /// A table's row count on the target differs from the source's.
     #[error("table `{table}`: {target} rows copied to the target, {source_rows} on the source: the copy was dropped")]
     RowCount {

@@ -7,6 +7,15 @@
 //! message naming the new server (or, with
 //! [`MoveOptions::drop_source`], the old copy is dropped).
 //!
+//! Online (the default when the old server has `wal_level = logical`; see
+//! [`Online`]) the copy is made by logical replication while the tenant
+//! keeps taking writes, and writes pause only for the final catch-up (its
+//! row digests compared on both servers, the sequences carried over, the
+//! subscription ended, the directory switched). Offline, writes pause for
+//! the whole copy. Measured here (two servers on one machine): 51,686 rows
+//! online, writes paused 390 ms of a 1.3 s move; 20,216 rows offline, paused
+//! 325 ms (`tests/directory_move_online.rs`, `tests/directory_move.rs`).
+//!
 //! **Writes during the move wait, then fail; none is lost.** The tenant's
 //! tables are locked on the old server (`LOCK TABLE .. IN EXCLUSIVE MODE`:
 //! reads go on, writes wait) from before the copy starts until the old copy
@@ -20,6 +29,7 @@
 mod copy;
 mod error;
 mod fence;
+mod online;
 
 use std::time::{Duration, Instant};
 
@@ -42,6 +52,9 @@ const PG: Backend = Backend::PostgreSQL;
 pub struct MoveOptions {
     drop_source: bool,
     lock_timeout: Duration,
+    online: Online,
+    copy_timeout: Duration,
+    catch_up_timeout: Duration,
 }
 
 impl Default for MoveOptions {
@@ -49,8 +62,28 @@ impl Default for MoveOptions {
         MoveOptions {
             drop_source: false,
             lock_timeout: Duration::from_secs(10),
+            online: Online::Auto,
+            copy_timeout: Duration::from_secs(3600),
+            catch_up_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// Whether [`move_tenant`] copies while the tenant keeps taking writes
+/// (logical replication) or with its writes paused for the whole copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Online {
+    /// Online when the old server can (`wal_level = logical`, a primary key
+    /// on every table, no materialized view, a direct connection), else
+    /// offline; [`MoveReport::offline_reason`] says why.
+    #[default]
+    Auto,
+    /// Always offline: writes wait for the whole copy.
+    Never,
+    /// Online or not at all: [`MoveError::OnlineUnavailable`] says what is
+    /// missing, before anything changes.
+    Required,
 }
 
 impl MoveOptions {
@@ -74,6 +107,26 @@ impl MoveOptions {
         self.lock_timeout = timeout;
         self
     }
+
+    /// Online or offline. Default: [`Online::Auto`].
+    pub fn online(mut self, online: Online) -> Self {
+        self.online = online;
+        self
+    }
+
+    /// Online: how long the initial copy of every table may take before the
+    /// move gives up (and removes what it made). Default: 1 hour.
+    pub fn copy_timeout(mut self, timeout: Duration) -> Self {
+        self.copy_timeout = timeout;
+        self
+    }
+
+    /// Online: how long writes may stay paused while the target catches up
+    /// before the move gives up (and removes what it made). Default: 30 s.
+    pub fn catch_up_timeout(mut self, timeout: Duration) -> Self {
+        self.catch_up_timeout = timeout;
+        self
+    }
 }
 
 /// What [`move_tenant`] did.
@@ -89,8 +142,13 @@ pub struct MoveReport {
     /// Each table and the rows copied (equal on both servers).
     pub tables: Vec<(String, u64)>,
     /// How long the tenant's writes waited: from its tables' lock on the old
-    /// server to the fence (the whole copy, for this offline move).
+    /// server to the fence (the final catch-up online; the whole copy
+    /// offline).
     pub write_pause: Duration,
+    /// Whether the copy was made online (logical replication).
+    pub online: bool,
+    /// Why an [`Online::Auto`] move copied offline.
+    pub offline_reason: Option<String>,
     /// The whole move.
     pub duration: Duration,
     /// Whether the old copy was dropped (else it is fenced).
@@ -152,7 +210,28 @@ pub fn move_tenant(
         options,
         path,
     };
-    let (tables, write_pause) = mover.run(&mut source, &mut dest)?;
+    let offline_reason = match options.online {
+        Online::Never => Some("offline asked for".to_owned()),
+        Online::Auto | Online::Required => {
+            online::unavailable(&mut source, tenant, from.transaction_pooler()).map_err(|e| {
+                MoveError::Database {
+                    server: from.name().to_owned(),
+                    step: "check the server for logical replication",
+                    source: e,
+                }
+            })?
+        }
+    };
+    if let (Online::Required, Some(reason)) = (options.online, &offline_reason) {
+        return Err(MoveError::OnlineUnavailable {
+            tenant: tenant.to_owned(),
+            reason: reason.clone(),
+        });
+    }
+    let (tables, write_pause) = match offline_reason {
+        None => mover.run_online(&mut source, &mut dest)?,
+        Some(_) => mover.run(&mut source, &mut dest)?,
+    };
     Ok(MoveReport {
         tenant: tenant.to_owned(),
         from: from.name().to_owned(),
@@ -161,6 +240,8 @@ pub fn move_tenant(
         write_pause,
         duration: started.elapsed(),
         source_dropped: options.drop_source,
+        online: offline_reason.is_none(),
+        offline_reason: offline_reason.filter(|_| options.online == Online::Auto),
     })
 }
 
@@ -242,31 +323,7 @@ impl Mover<'_> {
                 }
                 let paused = Instant::now();
                 let tables = self.copy(source, dest)?;
-                // the copy is committed on the target: point the directory at it
-                if let Err(e) = assign_tenant(self.path, self.tenant, self.to.name()) {
-                    self.drop_copy(dest);
-                    return Err(Step::Move(MoveError::Switch {
-                        tenant: self.tenant.to_owned(),
-                        server: self.from.name().to_owned(),
-                        source: Box::new(e),
-                    }));
-                }
-                let table_names: Vec<String> = tables.iter().map(|(t, _)| t.clone()).collect();
-                let fenced = if self.options.drop_source {
-                    source.batch_execute(&format!("DROP SCHEMA {} CASCADE", PG.quote(self.tenant)))
-                } else {
-                    source.batch_execute(
-                        &fence::statements(self.tenant, &table_names, self.to.name()).join(";\n"),
-                    )
-                };
-                fenced.map_err(|e| {
-                    Step::Move(MoveError::SourceNotFenced {
-                        tenant: self.tenant.to_owned(),
-                        from: self.from.name().to_owned(),
-                        to: self.to.name().to_owned(),
-                        source: e,
-                    })
-                })?;
+                self.switch(source, dest, &tables)?;
                 Ok(Some((tables, paused)))
             });
             match attempt.map_err(self.db(self.from))? {
@@ -387,6 +444,46 @@ impl Mover<'_> {
             Ok(copied)
         })
         .map_err(on_target)
+    }
+
+    /// The copy is committed on the target: points the directory at it, then
+    /// fences (or drops) the old copy inside the old server's transaction,
+    /// which commits after. A directory that cannot be written drops the
+    /// copy again.
+    fn switch<S, D>(
+        &self,
+        source: &mut S,
+        dest: &mut D,
+        tables: &[(String, u64)],
+    ) -> Result<(), Step>
+    where
+        S: RunnerConnection<DB = Pg>,
+        D: RunnerConnection<DB = Pg>,
+    {
+        if let Err(e) = assign_tenant(self.path, self.tenant, self.to.name()) {
+            self.drop_copy(dest);
+            return Err(Step::Move(MoveError::Switch {
+                tenant: self.tenant.to_owned(),
+                server: self.from.name().to_owned(),
+                source: Box::new(e),
+            }));
+        }
+        let table_names: Vec<String> = tables.iter().map(|(t, _)| t.clone()).collect();
+        let fenced = if self.options.drop_source {
+            source.batch_execute(&format!("DROP SCHEMA {} CASCADE", PG.quote(self.tenant)))
+        } else {
+            source.batch_execute(
+                &fence::statements(self.tenant, &table_names, self.to.name()).join(";\n"),
+            )
+        };
+        fenced.map_err(|e| {
+            Step::Move(MoveError::SourceNotFenced {
+                tenant: self.tenant.to_owned(),
+                from: self.from.name().to_owned(),
+                to: self.to.name().to_owned(),
+                source: e,
+            })
+        })
     }
 
     /// Drops the target's copy after a failed switch (best effort: the
