@@ -453,7 +453,7 @@ fn a_stopped_server_fails_only_its_tenants_and_a_rerun_completes() {
     // the text summary says so too, and tenants list exits 1 naming it
     let (stdout, _) = expect(&ryx(&args[..6]), 1);
     assert!(
-        stdout.contains(&format!("server second: UNREACHABLE (",))
+        stdout.contains("server second: UNREACHABLE (")
             && stdout.contains(&format!(
                 "its tenants were not migrated: {}",
                 s.on_second.join(", ")

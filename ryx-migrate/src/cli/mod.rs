@@ -443,10 +443,88 @@ mod tests {
             (&["redo", "--schema", "s"], true),
             (&["migration", "generate", "x"], false),
             (&["print-schema", "--schema", "s"], false),
+            (&["--directory", "d", "migrate", "--all-schemas"], true),
+            (&["--directory", "d", "showmigrations"], false),
+            (
+                &["--directory", "d", "tenants", "drop", "s", "--yes"],
+                false,
+            ),
         ] {
             assert_eq!(parse(args)?.command.writes(), writes, "{args:?}");
         }
         Ok(())
+    }
+
+    fn chosen(args: &[&str]) -> Result<Result<Database, (u8, String)>, clap::Error> {
+        let (_, database) = super::parse(std::iter::once("ryx").chain(args.iter().copied()))?;
+        Ok(database.map_err(|f| (f.code, f.message)))
+    }
+
+    #[test]
+    fn directory_is_a_global_option_that_replaces_the_url() -> Result<(), clap::Error> {
+        let dir = Ok(Database::Directory(PathBuf::from("ryx.toml")));
+        for args in [
+            &["--directory", "ryx.toml", "migrate", "--all-schemas"][..],
+            &["migrate", "--all-schemas", "--directory", "ryx.toml"],
+            &["tenants", "list", "--directory", "ryx.toml"],
+            &["rollback", "--schema", "s", "--directory=ryx.toml"],
+        ] {
+            assert_eq!(chosen(args)?, dir, "{args:?}");
+        }
+        assert_eq!(
+            chosen(&["--url", "postgres://h/db", "tenants", "list"])?,
+            Ok(Database::Url(Some("postgres://h/db".to_owned())))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn url_and_directory_on_the_command_line_are_a_usage_error() -> Result<(), clap::Error> {
+        for args in [
+            &[
+                "--url",
+                "postgres://h/db",
+                "--directory",
+                "ryx.toml",
+                "migrate",
+                "--all-schemas",
+            ][..],
+            &[
+                "--directory",
+                "ryx.toml",
+                "migrate",
+                "--url",
+                "postgres://h/db",
+            ],
+            &[
+                "showmigrations",
+                "--url",
+                "postgres://h/db",
+                "--directory",
+                "d.toml",
+            ],
+        ] {
+            let e = chosen(args)?;
+            assert!(
+                matches!(&e, Err((USAGE, m)) if m.starts_with("--url and --directory both name the database")),
+                "{args:?}: {e:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_top_level_help_mentions_the_directory() {
+        let help = Opts::command()
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(help.contains("--directory ryx.toml"), "{help}");
+        let long = Opts::command().render_long_help().to_string();
+        assert!(
+            long.contains("--directory <PATH>") && long.contains("RYX_DIRECTORY"),
+            "{long}"
+        );
     }
 
     #[test]
