@@ -275,6 +275,23 @@ fn fleet_commands_run_on_both_servers_and_tenant_commands_on_the_tenants_server(
     assert_eq!(applied(&s.second.url(), copy), Some(2));
     assert_eq!(applied(&s.first.url(), copy), Some(0));
 
+    // so does redo: reverted and applied again there
+    let out = ryx(&[
+        "--directory",
+        file,
+        "redo",
+        "--schema",
+        copy,
+        "--dir",
+        migrations,
+    ]);
+    let (stdout, _) = expect(&out, 0);
+    assert!(
+        stdout.contains(&format!("{copy}: applied 2024-01-02-000000_create_posts")),
+        "{stdout}"
+    );
+    assert_eq!(applied(&s.second.url(), copy), Some(2));
+
     // print-schema reads the tenant's own server
     let out = ryx(&["--directory", file, "print-schema", "--schema", copy]);
     let (stdout, _) = expect(&out, 0);
@@ -389,11 +406,46 @@ fn what_does_not_fit_a_directory_is_refused_with_one_line() {
         2,
         "pass --url",
     );
+
     assert_eq!(
         applied(&s.first.url(), &s.on_first[0]),
         Some(0),
         "nothing ran"
     );
+
+    // a server marked transaction_pooler gets the pooler's safeguards: a
+    // migration that needs session state is refused there
+    let pooled = unique("pooled");
+    let mut text = std::fs::read_to_string(file).unwrap();
+    text.push_str(&format!(
+        "\n[servers.pooled]\nurl = \"{url}\"\ntransaction_pooler = true\n\n\
+         [[rules]]\nprefix = \"{pooled}_\"\nserver = \"pooled\"\n"
+    ));
+    std::fs::write(file, text).unwrap();
+    let non_transactional = fixtures("non_transactional");
+    let non_transactional = non_transactional.to_str().unwrap();
+    let out = ryx(&[
+        "--directory",
+        file,
+        "tenants",
+        "create",
+        &format!("{pooled}_a"),
+        "--dir",
+        non_transactional,
+    ]);
+    expect_one_line_error(&out, 2, "through a transaction pooler");
+    // the same migrations on a server without the flag run
+    let out = ryx(&[
+        "--directory",
+        file,
+        "migrate",
+        "--schema",
+        &s.on_first[0],
+        "--dir",
+        non_transactional,
+    ]);
+    expect(&out, 0);
+    assert_eq!(applied(&s.first.url(), &s.on_first[0]), Some(2));
 
     // an explicit --directory wins over DATABASE_URL from the environment
     let out = assert_cmd::Command::cargo_bin("ryx")
