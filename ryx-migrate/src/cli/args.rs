@@ -83,6 +83,20 @@ impl Targets {
         conn: &mut C,
         required: bool,
     ) -> Result<Vec<String>, Failure> {
+        let named = self.named(required)?;
+        if !<C::DB as MigrationBackend>::KIND.has_schemas() {
+            return Ok(vec![DEFAULT_TENANT.to_owned()]);
+        }
+        match named {
+            Some(named) => Ok(named),
+            None => Ok(fleet::tenants(conn)?),
+        }
+    }
+
+    /// The schemas named, each once in the order given and checked, or
+    /// `None` for every tenant (`--all-schemas`, or no selection when not
+    /// `required`). With `required`, no selection at all is a usage error.
+    pub(super) fn named(&self, required: bool) -> Result<Option<Vec<String>>, Failure> {
         if required && self.schemas.is_empty() && !self.all_schemas {
             return Err(Failure::usage(
                 "say which tenants: --schema SCHEMA (repeatable) or --all-schemas",
@@ -91,18 +105,16 @@ impl Targets {
         for s in &self.schemas {
             ryx_dsl::SchemaName::new_for_create(s).map_err(invalid_schema)?;
         }
-        if !<C::DB as MigrationBackend>::KIND.has_schemas() {
-            return Ok(vec![DEFAULT_TENANT.to_owned()]);
-        }
-        if self.all_schemas {
-            return Ok(fleet::tenants(conn)?);
+        if self.all_schemas || self.schemas.is_empty() {
+            return Ok(None);
         }
         let mut seen = HashSet::new();
-        Ok(self
-            .schemas
-            .iter()
-            .filter(|s| seen.insert(*s))
-            .cloned()
-            .collect())
+        Ok(Some(
+            self.schemas
+                .iter()
+                .filter(|s| seen.insert(*s))
+                .cloned()
+                .collect(),
+        ))
     }
 }

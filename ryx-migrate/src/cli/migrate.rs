@@ -5,7 +5,7 @@
 
 mod journal;
 mod pause;
-mod summary;
+pub(super) mod summary;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ use crate::report::Report;
 use crate::source::{load_dir, MigrationFile};
 
 /// The most connections `--jobs` opens at once.
-const MAX_JOBS: usize = 256;
+pub(super) const MAX_JOBS: usize = 256;
 
 /// `migrate --help`'s closing text.
 const AFTER_HELP: &str = "\
@@ -42,62 +42,70 @@ A run over several tenants saves its report (each tenant migrated, current, fail
 or not started) to --report-file, by default $XDG_STATE_HOME/ryx/runs/<hash of URL and --dir>.json \
 ($XDG_STATE_HOME defaults to ~/.local/state). It is written when the run starts, at most once a \
 second while it goes on, and at the end; --only-failed and --resume read it and merge their own \
-outcome into it.";
+outcome into it.
+
+With --directory (a tenant directory, see `ryx --help`) every server is migrated at once, each \
+over its own pool: --jobs, --fail-fast, --canary, --batch and --pause apply to each server on its \
+own, and the summary has a line per server. --dry-run, --from-models, --only-failed, --resume and \
+--report-file are not with --directory yet: run them per server with --url.";
 
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub(super) struct MigrateArgs {
     #[command(flatten)]
-    dir: MigrationsDir,
+    pub(super) dir: MigrationsDir,
     #[command(flatten)]
-    targets: Targets,
-    /// Tenants migrated at once (default: the number of cores).
+    pub(super) targets: Targets,
+    /// Tenants migrated at once (default: the number of cores; with
+    /// --directory: on each server, at most its pool_size).
     #[arg(long)]
     jobs: Option<usize>,
     /// Print the SQL that would run, change nothing.
     #[arg(long)]
     pub(super) dry_run: bool,
-    /// Stop starting new tenants after the first failure.
+    /// Stop starting new tenants after the first failure (with --directory:
+    /// on that tenant's server).
     #[arg(long)]
     fail_fast: bool,
     /// Create what this binary's models need instead of running the folder.
     #[arg(long)]
-    from_models: bool,
+    pub(super) from_models: bool,
     /// Accept migrations edited after they were applied.
     #[arg(long)]
     allow_changed: bool,
     /// Migrate only the tenants that failed in the saved run report (merging
     /// this run's outcome into it).
     #[arg(long, conflicts_with_all = ["schemas", "all_schemas", "from_models"])]
-    only_failed: bool,
+    pub(super) only_failed: bool,
     /// Migrate only the tenants the saved run report lists as not started:
     /// the run was killed, or stopped by --fail-fast or a failed --canary
     /// (failed tenants are --only-failed's; give both for both).
     #[arg(long, conflicts_with_all = ["schemas", "all_schemas", "from_models"])]
-    resume: bool,
+    pub(super) resume: bool,
     /// Migrate the tenants with pending migrations N at a time, each batch
-    /// finished before the next starts.
+    /// finished before the next starts (with --directory: on each server).
     #[arg(long, value_name = "N", conflicts_with_all = ["from_models", "dry_run"])]
     batch: Option<usize>,
     /// The wait between batches and after the canaries: 500ms, 2s, 1m.
     #[arg(long, value_name = "DURATION", value_parser = pause::parse_pause, conflicts_with_all = ["from_models", "dry_run"])]
     pause: Option<Duration>,
     /// Migrate K tenants first; if one fails, start no other and exit 1
-    /// (`--resume` continues once it is fixed).
+    /// (`--resume` continues once it is fixed; with --directory: K on each
+    /// server, whose other tenants wait for its own canaries only).
     #[arg(long, value_name = "K", conflicts_with_all = ["from_models", "dry_run"])]
     canary: Option<usize>,
     /// Where the run report is saved and read (default: below).
     #[arg(long, value_name = "PATH", env = "RYX_REPORT_FILE")]
-    report_file: Option<PathBuf>,
+    pub(super) report_file: Option<PathBuf>,
     #[command(flatten)]
     shared: SharedSchemas,
     #[command(flatten)]
-    format: FormatOpt,
+    pub(super) format: FormatOpt,
 }
 
 impl MigrateArgs {
     /// Refuses counts of 0 and a pause with nothing to pause between.
-    fn check(&self) -> Result<(), Failure> {
+    pub(super) fn check(&self) -> Result<(), Failure> {
         for (flag, value) in [
             ("--jobs", self.jobs),
             ("--batch", self.batch),
@@ -118,6 +126,35 @@ impl MigrateArgs {
     /// `--only-failed` or `--resume`: the tenants come from the saved report.
     fn retries(&self) -> bool {
         self.only_failed || self.resume
+    }
+
+    /// `--jobs`, else the number of cores.
+    pub(super) fn requested_jobs(&self) -> usize {
+        self.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
+    /// The fleet runner these options describe, over `migrations` with
+    /// `jobs` workers (its schemas are set by the caller).
+    pub(super) fn fleet_runner<'a>(
+        &self,
+        migrations: Vec<MigrationFile>,
+        jobs: usize,
+    ) -> FleetRunner<'a> {
+        let mut runner = FleetRunner::new()
+            .migrations(migrations)
+            .jobs(jobs)
+            .fail_fast(self.fail_fast)
+            .allow_changed(self.allow_changed)
+            .canary(self.canary.unwrap_or(0))
+            .batch(
+                self.batch.unwrap_or(0),
+                self.pause.unwrap_or(Duration::ZERO),
+            );
+        if let Some(shared) = self.shared.list() {
+            runner = runner.shared_schemas(shared);
+        }
+        runner
     }
 }
 
@@ -183,30 +220,15 @@ where
         _ => None,
     };
     // never more connections than tenants, nor than a sane bound
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .min(schemas.len())
-        .clamp(1, MAX_JOBS);
+    let jobs = args.requested_jobs().min(schemas.len()).clamp(1, MAX_JOBS);
     let pool = Pool::builder()
         .max_size(u32::try_from(jobs).unwrap_or(u32::MAX).max(1))
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(30))
         .build_unchecked(manager);
-    let mut runner = FleetRunner::new()
-        .migrations(migrations)
-        .schemas(schemas.iter().cloned())
-        .jobs(jobs)
-        .fail_fast(args.fail_fast)
-        .allow_changed(args.allow_changed)
-        .canary(args.canary.unwrap_or(0))
-        .batch(
-            args.batch.unwrap_or(0),
-            args.pause.unwrap_or(Duration::ZERO),
-        );
-    if let Some(shared) = args.shared.list() {
-        runner = runner.shared_schemas(shared);
-    }
+    let runner = args
+        .fleet_runner(migrations, jobs)
+        .schemas(schemas.iter().cloned());
     fleet_run(
         &pool,
         runner,

@@ -25,11 +25,13 @@
 //! | `mod.rs` | [`Cli`], the top-level options and the subcommands, dispatch |
 //! | `args.rs` | options several commands share: `--dir`, `--schema` / `--all-schemas` |
 //! | `url.rs` | `--url` and `--backend` |
+//! | `directory.rs` | `--directory`: choosing it or `--url`; `directory/runs.rs`: the commands over a tenant directory (every server at once, or the tenant's server) |
 //! | `output.rs` | printing, `--format`, error lines and exit codes |
 //! | `migrate.rs`, `showmigrations.rs`, `rollback.rs`, `redo.rs`, `sqlmigrate.rs`, `tenants.rs`, `makemigrations.rs`, `print_schema.rs` | one command each: its arguments and its handler |
 //! | `migration.rs` | `migration generate`: an empty migration folder (no database) |
 
 mod args;
+mod directory;
 mod makemigrations;
 mod migrate;
 mod migration;
@@ -43,12 +45,15 @@ mod tenants;
 mod url;
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use diesel::r2d2::PooledConnection;
 use ryx_pool::{ConnectionManager, ManagedConnection, PoolBackend};
 
+use self::directory::Database;
 use self::output::{esay, Failure, USAGE};
 use crate::apply::RunnerConnection;
 use crate::backend::{Backend, MigrationBackend};
@@ -67,7 +72,12 @@ pub struct Cli {
     about = "Schema-per-tenant migrations for diesel: migrate, inspect and roll back many tenant schemas",
     after_help = "Exit codes: 0 all good, 1 some tenant failed, 2 usage, connection or configuration error.\n\
                   URLs: postgres://user@host/db, mysql://user@host/db, sqlite://PATH or a plain file path.\n\
-                  On SQLite and MySQL there are no schemas: --schema is accepted and ignored."
+                  On SQLite and MySQL there are no schemas: --schema is accepted and ignored.\n\n\
+                  Tenants on several PostgreSQL servers: --directory ryx.toml (a tenant directory, see \
+                  the docs of ryx::directory) instead of --url. migrate, showmigrations and tenants list \
+                  then run on every server at once (a server that is down fails only its tenants, exit 1); \
+                  rollback, redo, print-schema and tenants create|drop run on the tenant's server; \
+                  migration generate and sqlmigrate need no database."
 )]
 struct Opts {
     /// Database URL (postgres://.., mysql://.., sqlite://PATH or a file path).
@@ -78,6 +88,11 @@ struct Opts {
     /// and refuse `run_in_transaction = false` migrations.
     #[arg(long, global = true)]
     transaction_pooler: bool,
+    /// A tenant directory (TOML: servers, and which tenants each holds):
+    /// commands run on every server, or on the tenant's. Used instead of
+    /// DATABASE_URL; with --url on the command line too, an error.
+    #[arg(long, env = "RYX_DIRECTORY", global = true, value_name = "PATH")]
+    directory: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -140,6 +155,39 @@ impl Command {
     }
 }
 
+/// Parses the arguments, and chooses between `--url` and `--directory` (an
+/// error there is the command's to report: a command that needs no database
+/// ignores it).
+fn parse<I, T>(args: I) -> Result<(Opts, Result<Database, Failure>), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut command = Opts::command();
+    let matches = command.try_get_matches_from_mut(args)?;
+    let opts = Opts::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+    let database = directory::choose(
+        opts.url.clone(),
+        on_command_line(&matches, "url"),
+        opts.directory.clone(),
+        on_command_line(&matches, "directory"),
+    );
+    Ok((opts, database))
+}
+
+/// Whether the global option `id` was given on the command line (not from
+/// its environment variable), before or after the subcommand.
+fn on_command_line(matches: &ArgMatches, id: &str) -> bool {
+    let mut at = Some(matches);
+    while let Some(m) = at {
+        if m.value_source(id) == Some(ValueSource::CommandLine) {
+            return true;
+        }
+        at = m.subcommand().map(|(_, sub)| sub);
+    }
+    false
+}
+
 const NO_MODELS: &str = "this ryx binary has no models: build your own with \
     `ryx::migrate::cli::Cli::new().model::<posts::table>().run()` in src/bin/ryx.rs (see the docs of ryx::migrate::cli)";
 
@@ -177,15 +225,15 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        let opts = match Opts::try_parse_from(args) {
-            Ok(opts) => opts,
+        let (opts, database) = match parse(args) {
+            Ok(parsed) => parsed,
             Err(e) => {
                 // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
                 let _ = e.print();
                 return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(USAGE));
             }
         };
-        match self.dispatch(opts) {
+        match self.dispatch(opts, database) {
             Ok(code) => ExitCode::from(code),
             Err(failure) => {
                 esay!("error: {}", output::one_line(&failure.message));
@@ -194,19 +242,28 @@ impl Cli {
         }
     }
 
-    /// Runs the command on the backend the URL names.
-    fn dispatch(&self, opts: Opts) -> Result<u8, Failure> {
+    /// Runs the command on the backend the URL names, or over the directory.
+    fn dispatch(&self, opts: Opts, database: Result<Database, Failure>) -> Result<u8, Failure> {
+        if let Command::Migration { command } = &opts.command {
+            // needs no database: neither --url nor --directory matters
+            return migration::run(command);
+        }
+        let url = match database? {
+            Database::Directory(path) => {
+                return directory::run(self, &path, opts.transaction_pooler, opts.command)
+            }
+            Database::Url(url) => url,
+        };
         match &opts.command {
-            // need no connection
-            Command::Sqlmigrate(args) => return sqlmigrate::run(args, opts.url.as_deref()),
-            Command::Migration { command } => return migration::run(command),
+            // needs no connection
+            Command::Sqlmigrate(args) => return sqlmigrate::run(args, url.as_deref()),
             // PostgreSQL only: its own connection
             Command::PrintSchema(args) => {
-                return print_schema::run(args, opts.url.as_deref(), opts.transaction_pooler)
+                return print_schema::run(args, url.as_deref(), opts.transaction_pooler)
             }
             _ => {}
         }
-        let target = url::parse_url(opts.url.as_deref())?;
+        let target = url::parse_url(url.as_deref())?;
         let (url, pooler, command) = (&target.url, opts.transaction_pooler, opts.command);
         match target.backend {
             #[cfg(feature = "postgres")]
@@ -386,10 +443,88 @@ mod tests {
             (&["redo", "--schema", "s"], true),
             (&["migration", "generate", "x"], false),
             (&["print-schema", "--schema", "s"], false),
+            (&["--directory", "d", "migrate", "--all-schemas"], true),
+            (&["--directory", "d", "showmigrations"], false),
+            (
+                &["--directory", "d", "tenants", "drop", "s", "--yes"],
+                false,
+            ),
         ] {
             assert_eq!(parse(args)?.command.writes(), writes, "{args:?}");
         }
         Ok(())
+    }
+
+    fn chosen(args: &[&str]) -> Result<Result<Database, (u8, String)>, clap::Error> {
+        let (_, database) = super::parse(std::iter::once("ryx").chain(args.iter().copied()))?;
+        Ok(database.map_err(|f| (f.code, f.message)))
+    }
+
+    #[test]
+    fn directory_is_a_global_option_that_replaces_the_url() -> Result<(), clap::Error> {
+        let dir = Ok(Database::Directory(PathBuf::from("ryx.toml")));
+        for args in [
+            &["--directory", "ryx.toml", "migrate", "--all-schemas"][..],
+            &["migrate", "--all-schemas", "--directory", "ryx.toml"],
+            &["tenants", "list", "--directory", "ryx.toml"],
+            &["rollback", "--schema", "s", "--directory=ryx.toml"],
+        ] {
+            assert_eq!(chosen(args)?, dir, "{args:?}");
+        }
+        assert_eq!(
+            chosen(&["--url", "postgres://h/db", "tenants", "list"])?,
+            Ok(Database::Url(Some("postgres://h/db".to_owned())))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn url_and_directory_on_the_command_line_are_a_usage_error() -> Result<(), clap::Error> {
+        for args in [
+            &[
+                "--url",
+                "postgres://h/db",
+                "--directory",
+                "ryx.toml",
+                "migrate",
+                "--all-schemas",
+            ][..],
+            &[
+                "--directory",
+                "ryx.toml",
+                "migrate",
+                "--url",
+                "postgres://h/db",
+            ],
+            &[
+                "showmigrations",
+                "--url",
+                "postgres://h/db",
+                "--directory",
+                "d.toml",
+            ],
+        ] {
+            let e = chosen(args)?;
+            assert!(
+                matches!(&e, Err((USAGE, m)) if m.starts_with("--url and --directory both name the database")),
+                "{args:?}: {e:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_top_level_help_mentions_the_directory() {
+        let help = Opts::command()
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(help.contains("--directory ryx.toml"), "{help}");
+        let long = Opts::command().render_long_help().to_string();
+        assert!(
+            long.contains("--directory <PATH>") && long.contains("RYX_DIRECTORY"),
+            "{long}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::backend::Backend;
 pub(super) struct PrintSchemaArgs {
     /// The schema whose tables to print (one tenant's).
     #[arg(long = "schema", value_name = "SCHEMA")]
-    schema: String,
+    pub(super) schema: String,
     /// Print only this table (repeatable; default: every table but ryx_migrations).
     #[arg(long = "table", value_name = "TABLE")]
     tables: Vec<String>,

@@ -23,7 +23,7 @@ use crate::report::Report;
 pub(super) struct RedoArgs {
     /// The tenant schema.
     #[arg(long = "schema", value_name = "SCHEMA")]
-    schema: String,
+    pub(super) schema: String,
     /// Redo a migration whose up.sql was edited after it was applied.
     #[arg(long)]
     allow_changed: bool,

@@ -13,7 +13,7 @@ use crate::fleet::DEFAULT_TENANT;
 pub(super) struct RollbackArgs {
     /// The tenant schema.
     #[arg(long = "schema", value_name = "SCHEMA")]
-    schema: String,
+    pub(super) schema: String,
     /// How many migrations to revert (at least 1).
     #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     steps: usize,

@@ -33,10 +33,16 @@ pub(super) struct SqlArgs {
 
 /// Runs `ryx sqlmigrate` for `--backend`, or else the backend of `url`.
 pub(super) fn run(args: &SqlArgs, url: Option<&str>) -> Result<u8, Failure> {
-    let backend = match args.backend {
-        Some(backend) => backend,
-        None => parse_url(url)?.backend,
-    };
+    match args.backend {
+        Some(backend) => run_for(args, backend),
+        None => run_for(args, parse_url(url)?.backend),
+    }
+}
+
+/// Runs `ryx sqlmigrate` for `--backend`, or else for `backend` (with
+/// `--directory`: PostgreSQL, the directory's servers).
+pub(super) fn run_for(args: &SqlArgs, backend: Backend) -> Result<u8, Failure> {
+    let backend = args.backend.unwrap_or(backend);
     ryx_dsl::SchemaName::new(&args.schema).map_err(invalid_schema)?;
     let migrations = load_dir(&args.dir.dir)?;
     let found = find(&migrations, args)?;

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::fleet::{FleetReport, Outcome, TenantResult};
 
 /// One tenant's line of a text run.
-pub(super) fn describe(result: &TenantResult) -> String {
+pub(in crate::cli) fn describe(result: &TenantResult) -> String {
     match &result.outcome {
         Outcome::Migrated(report) => format!(
             "{}: migrated ({} applied) in {:.1?}",
@@ -39,6 +39,12 @@ pub(super) fn describe(result: &TenantResult) -> String {
 
 /// The text summary: a table of outcomes, the time, each failure's error.
 pub(super) fn print_summary(report: &FleetReport) {
+    print_totals(report, 0);
+}
+
+/// [`print_summary`], with a row for the tenants of servers that could not
+/// be reached (a run over a tenant directory), when there are any.
+pub(in crate::cli) fn print_totals(report: &FleetReport, unreached: usize) {
     say!();
     say!("{:<16} {:>8}", "outcome", "tenants");
     say!("{:<16} {:>8}", "migrated", report.migrated().count());
@@ -47,6 +53,9 @@ pub(super) fn print_summary(report: &FleetReport) {
     let not_started = report.not_started().count();
     if not_started > 0 {
         say!("{:<16} {:>8}", "not started", not_started);
+    }
+    if unreached > 0 {
+        say!("{:<16} {:>8}", "unreached", unreached);
     }
     say!("in {:.1?}", report.duration);
     for f in report.failed() {
@@ -78,7 +87,7 @@ pub(super) fn print_next_steps(report: &FleetReport, path: &Path) {
 }
 
 /// The JSON summary: tenants per outcome, with what was applied and the errors.
-pub(super) fn summary_json(report: &FleetReport) -> serde_json::Value {
+pub(in crate::cli) fn summary_json(report: &FleetReport) -> serde_json::Value {
     let applied_names = |e: &Error| -> Vec<String> {
         e.report()
             .map(|r| r.applied.iter().map(|a| a.name.clone()).collect())
