@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use ryx_migrate::lifecycle::{clone_tenant, tenant_sizes, CloneOptions};
+use ryx_migrate::lifecycle::{clone_tenant, tenant_sizes, tenant_sizes_exact, CloneOptions};
 use ryx_migrate::{fleet, load_dir, FileRunner};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -236,22 +236,29 @@ fn sizes(conn: &mut PgConnection, n: usize) -> Result<()> {
         ))?;
     }
     let setup = t.elapsed();
-    let (mut with_sizes, mut names) = (Vec::new(), Vec::new());
+    let (mut estimated, mut exact, mut names) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..5 {
         let t = Instant::now();
         let list = fleet::tenants(conn)?;
         names.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let sizes = tenant_sizes(conn)?;
-        with_sizes.push(t.elapsed().as_secs_f64());
+        estimated.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let read = tenant_sizes_exact(conn)?;
+        exact.push(t.elapsed().as_secs_f64());
         assert_eq!(sizes.len(), list.len());
+        assert_eq!(read.len(), list.len());
         assert!(sizes.len() > n);
     }
     println!(
-        "tenant_sizes, {n} tenants (+ the clone rounds'; made in {:.1} s): median {:.0} ms of 5 \
-         (tenants list without sizes: {:.0} ms)",
+        "[sizes] {n} tenants (+ the clone rounds'; made in {:.1} s), median of 5:\n  \
+         tenant_sizes (catalog estimate): {:.0} ms\n  \
+         tenant_sizes_exact (pg_total_relation_size): {:.0} ms\n  \
+         fleet::tenants (names only, baseline): {:.0} ms",
         setup.as_secs_f64(),
-        median(&mut with_sizes) * 1e3,
+        median(&mut estimated) * 1e3,
+        median(&mut exact) * 1e3,
         median(&mut names) * 1e3
     );
     Ok(())

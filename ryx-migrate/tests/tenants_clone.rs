@@ -416,3 +416,21 @@ fn foreign_keys_and_types_in_a_shared_schema_keep_pointing_there() {
         1
     );
 }
+
+#[test]
+fn a_clone_runs_over_a_transaction_pooler_connection() {
+    // one transaction and no session state: nothing a transaction pooler
+    // (PgBouncer in transaction mode) would lose
+    let schemas = Schemas::new(2);
+    let (template, clone) = (&schemas.0[0], &schemas.0[1]);
+    migrate(&mut connect(), template);
+    let mut conn = ryx_pool::ConnectionManager::<PgConnection>::new(pg_url())
+        .transaction_pooler(true)
+        .connect_once()
+        .unwrap();
+    assert!(ryx_pool::behind_transaction_pooler(&mut conn));
+    let report = clone_tenant(&mut conn, template, clone, CloneOptions::new()).unwrap();
+    assert_eq!(report.migrations, 3);
+    assert_eq!(catalog(clone), catalog(template));
+    ryx_migrate::lifecycle::tenant_sizes(&mut conn).unwrap();
+}

@@ -223,3 +223,41 @@ fn a_clone_waits_for_a_migration_of_its_template_and_fails_whole_inside_a_transa
     assert!(result.is_err());
     assert!(!exists(&mut conn, other));
 }
+
+#[test]
+fn names_needing_quotes_are_cloned_and_renamed_exactly() {
+    let schemas = Schemas::new(1);
+    let template = &schemas.0[0];
+    // quotes, a space, upper case, a semicolon: quoted everywhere they go
+    let new = format!("Tenant \"{}\"; --", &template[8..]);
+    let renamed = format!("{new} renamed");
+    let mut conn = connect();
+    migrate(&mut conn, template);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let report = clone_tenant(
+            &mut conn,
+            template,
+            &new,
+            CloneOptions::new().with_data(true),
+        )
+        .unwrap();
+        assert_eq!(report.migrations, 3);
+        assert!(exists(&mut conn, &new));
+        let quoted = format!("\"{}\"", new.replace('"', "\"\""));
+        conn.batch_execute(&format!(
+            "INSERT INTO {quoted}.accounts (email) VALUES ('x@example.com')"
+        ))
+        .unwrap();
+        ryx_migrate::lifecycle::rename_tenant(&mut conn, &new, &renamed).unwrap();
+        assert!(!exists(&mut conn, &new) && exists(&mut conn, &renamed));
+    }));
+    for s in [&new, &renamed] {
+        let _ = conn.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+            s.replace('"', "\"\"")
+        ));
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

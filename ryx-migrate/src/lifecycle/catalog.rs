@@ -9,7 +9,7 @@
 //! enum labels come back as SQL literals built by the server
 //! (`quote_literal`).
 
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
 use crate::apply::RunnerConnection;
@@ -182,13 +182,27 @@ where
         .load(conn)
 }
 
+/// As [`load`], with the template's relations bound as `$2` (`oid[]`): the
+/// queries that start from them use the catalog's indexes (`attrelid`,
+/// `conrelid`, `indrelid`, ..) instead of scanning `pg_class` again, which
+/// holds every tenant's relations.
+fn load_for<C, T>(conn: &mut C, sql: &str, schema: &str, oids: &[i64]) -> QueryResult<Vec<T>>
+where
+    C: RunnerConnection<DB = diesel::pg::Pg>,
+    T: QueryableByName<diesel::pg::Pg> + 'static,
+{
+    diesel::sql_query(sql.replace("$NS", NS))
+        .bind::<Text, _>(schema.to_owned())
+        .bind::<Array<BigInt>, _>(oids.to_vec())
+        .load(conn)
+}
+
 /// Reads the template (with `search_path` already set to it alone).
 pub(super) fn read<C>(conn: &mut C, schema: &str) -> QueryResult<Template>
 where
     C: RunnerConnection<DB = diesel::pg::Pg>,
 {
-    Ok(Template {
-        relations: load(
+    let relations: Vec<Relation> = load(
             conn,
             "SELECT c.oid::int8 AS oid, c.relname::text AS name, c.relkind::text AS kind, \
              c.relpersistence = 'u' AS unlogged, \
@@ -199,8 +213,11 @@ where
              FROM pg_catalog.pg_class c WHERE c.relnamespace = $NS AND c.relkind IN ('r', 'v', 'm', 'S') \
              ORDER BY c.oid",
             schema,
-        )?,
-        columns: load(
+        )?;
+    let oids: Vec<i64> = relations.iter().map(|r| r.oid).collect();
+    let oids = oids.as_slice();
+    Ok(Template {
+        columns: load_for(
             conn,
             "SELECT a.attrelid::int8 AS rel, a.attname::text AS name, \
              pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
@@ -217,11 +234,12 @@ where
              LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
              LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation \
              LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace \
-             WHERE c.relnamespace = $NS AND c.relkind IN ('r', 'v', 'm') \
+             WHERE a.attrelid = ANY($2::pg_catalog.oid[]) AND c.relkind IN ('r', 'v', 'm') \
              AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
             schema,
+            oids,
         )?,
-        sequences: load(
+        sequences: load_for(
             conn,
             "SELECT c.relname::text AS name, pg_catalog.format_type(s.seqtypid, NULL) AS data_type, \
              s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, \
@@ -233,30 +251,33 @@ where
                AND d.deptype IN ('a', 'i') \
              LEFT JOIN pg_catalog.pg_class oc ON oc.oid = d.refobjid \
              LEFT JOIN pg_catalog.pg_attribute oa ON oa.attrelid = d.refobjid AND oa.attnum = d.refobjsubid \
-             WHERE c.relnamespace = $NS ORDER BY c.oid",
+             WHERE s.seqrelid = ANY($2::pg_catalog.oid[]) ORDER BY c.oid",
             schema,
+            oids,
         )?,
-        constraints: load(
+        constraints: load_for(
             conn,
             "SELECT c.relname::text AS table, k.conname::text AS name, (k.contype = 'f' OR NOT k.convalidated) AS later, \
              pg_catalog.pg_get_constraintdef(k.oid, true) AS definition, \
              pg_catalog.quote_literal(pg_catalog.obj_description(k.oid, 'pg_constraint')) AS comment \
              FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid \
-             WHERE c.relnamespace = $NS AND k.contype IN ('p', 'u', 'c', 'x', 'f') \
+             WHERE k.conrelid = ANY($2::pg_catalog.oid[]) AND k.contype IN ('p', 'u', 'c', 'x', 'f') \
              ORDER BY k.contype = 'f', k.oid",
             schema,
+            oids,
         )?,
-        indexes: load(
+        indexes: load_for(
             conn,
             "SELECT i.relname::text AS name, pg_catalog.pg_get_indexdef(i.oid, 0, true) AS definition, \
              pg_catalog.quote_literal(pg_catalog.obj_description(i.oid, 'pg_class')) AS comment \
              FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
              JOIN pg_catalog.pg_class t ON t.oid = x.indrelid \
-             WHERE t.relnamespace = $NS AND x.indisvalid AND NOT EXISTS (\
+             WHERE x.indrelid = ANY($2::pg_catalog.oid[]) AND x.indisvalid AND NOT EXISTS (\
                SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid \
                AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x')) \
              ORDER BY i.oid",
             schema,
+            oids,
         )?,
         enums: load(
             conn,
@@ -267,17 +288,19 @@ where
              FROM pg_catalog.pg_type t WHERE t.typnamespace = $NS AND t.typtype = 'e' ORDER BY t.oid",
             schema,
         )?,
-        view_dependencies: load(
+        view_dependencies: load_for(
             conn,
             "SELECT DISTINCT v.relname::text AS dependent, r.relname::text AS referenced \
              FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class v ON v.oid = w.ev_class \
              JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
                AND d.objid = w.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
              JOIN pg_catalog.pg_class r ON r.oid = d.refobjid \
-             WHERE v.relnamespace = $NS AND r.relnamespace = v.relnamespace \
+             WHERE w.ev_class = ANY($2::pg_catalog.oid[]) AND r.relnamespace = v.relnamespace \
              AND r.relkind IN ('v', 'm') AND r.oid <> v.oid",
             schema,
+            oids,
         )?,
+        relations,
     })
 }
 

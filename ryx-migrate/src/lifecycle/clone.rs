@@ -6,7 +6,8 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 use super::catalog::{self, Template};
 use super::{
-    check_from_and_to, check_name, locked_pair, plan, search_path, set_local_search_path, PG,
+    check_from_and_to, check_name, locked_pair, no_jit, plan, search_path, set_local_search_path,
+    PG,
 };
 use crate::apply::RunnerConnection;
 use crate::backend::TxError;
@@ -118,6 +119,7 @@ where
         template,
         new,
         |conn| {
+            no_jit(conn)?;
             check_from_and_to(conn, template, new)?;
             let previous = search_path(conn)?;
             set_local_search_path(conn, &PG.quote(template))?;

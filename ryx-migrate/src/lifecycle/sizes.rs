@@ -47,9 +47,9 @@ struct Row {
 /// Every tenant (schema holding a `ryx_migrations` table) with its size, in
 /// name order, from one query over `pg_catalog` that reads no table and opens
 /// no relation: row counts and bytes are the estimates `VACUUM`, `ANALYZE`
-/// (autovacuum included) and `CREATE INDEX` keep in `pg_class`. Fast
-/// whatever the number of tenants; see [`tenant_sizes_exact`] for sizes
-/// read from the files.
+/// (autovacuum included) and `CREATE INDEX` keep in `pg_class`. It takes no
+/// lock, so it never waits for a migration; see [`tenant_sizes_exact`] for
+/// sizes read from the files.
 ///
 /// ```no_run
 /// # fn f(conn: &mut diesel::PgConnection) -> Result<(), ryx_migrate::Error> {
@@ -75,10 +75,10 @@ where
 
 /// As [`tenant_sizes`], with `bytes` read from the files now
 /// (`pg_total_relation_size` of each table and materialized view: data,
-/// TOAST and indexes). This opens every relation of every tenant (a lock and
-/// a cache entry each): its time grows with the fleet, to about a minute
-/// for 10,000 tenants where [`tenant_sizes`] takes well under a second
-/// (measured in BENCHMARKS.md).
+/// TOAST and indexes). This opens every table of every tenant, taking an
+/// `ACCESS SHARE` lock on each: it waits for a migration holding a table's
+/// `ACCESS EXCLUSIVE` lock, and takes several times longer (measured in
+/// BENCHMARKS.md: about 1 s for 10,000 tenants).
 pub fn tenant_sizes_exact<C>(conn: &mut C) -> Result<Vec<TenantSize>, Error>
 where
     C: RunnerConnection<DB = diesel::pg::Pg>,
@@ -97,23 +97,35 @@ where
     C: RunnerConnection<DB = diesel::pg::Pg>,
 {
     let table = "c.relkind IN ('r', 'm') AND c.relname <> 'ryx_migrations'";
-    let rows: Vec<Row> = diesel::sql_query(format!(
-        "SELECT n.nspname::text AS schema, \
-         count(*) FILTER (WHERE {table})::int8 AS tables, \
-         COALESCE(sum(c.reltuples) FILTER (WHERE {table} AND c.reltuples >= 0), 0)::int8 AS row_estimate, \
-         bool_or(c.reltuples < 0) FILTER (WHERE {table}) AS unknown, \
-         {bytes} AS bytes \
-         FROM pg_catalog.pg_namespace n \
-         JOIN pg_catalog.pg_class h ON h.relnamespace = n.oid AND h.relname = 'ryx_migrations' \
-           AND h.relkind IN ('r', 'p') \
-         JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND {relations} \
-         LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid \
-         LEFT JOIN pg_catalog.pg_index x ON x.indrelid = t.oid \
-         LEFT JOIN pg_catalog.pg_class ti ON ti.oid = x.indexrelid \
-         GROUP BY n.nspname ORDER BY 1"
-    ))
-    .load(conn)
-    .map_err(fleet_error("read the tenants' sizes"))?;
+    // One pass over pg_class, grouped by schema, keeping the schemas that
+    // hold a history table: no join the planner could turn into a rescan of
+    // pg_class per tenant (it rarely has statistics on the catalog, and such
+    // plans took minutes for 10,000 tenants).
+    let query = diesel::sql_query(format!(
+        "SELECT n.nspname::text AS schema, p.tables, p.row_estimate, p.unknown, p.bytes FROM (\
+           SELECT c.relnamespace AS ns, \
+           count(*) FILTER (WHERE {table})::int8 AS tables, \
+           COALESCE(sum(c.reltuples) FILTER (WHERE {table} AND c.reltuples >= 0), 0)::int8 \
+             AS row_estimate, \
+           bool_or(c.reltuples < 0) FILTER (WHERE {table}) AS unknown, \
+           {bytes} AS bytes \
+           FROM pg_catalog.pg_class c \
+           LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid \
+           LEFT JOIN pg_catalog.pg_index x ON x.indrelid = t.oid \
+           LEFT JOIN pg_catalog.pg_class ti ON ti.oid = x.indexrelid \
+           WHERE {relations} AND c.relnamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, \
+             'information_schema'::pg_catalog.regnamespace) \
+           GROUP BY c.relnamespace \
+           HAVING bool_or(c.relname = 'ryx_migrations' AND c.relkind IN ('r', 'p'))) p \
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.ns ORDER BY 1"
+    ));
+    // one short transaction, for SET LOCAL (no session state is left)
+    let rows: Vec<Row> = conn
+        .transaction(|conn| {
+            super::no_jit(conn)?;
+            query.load(conn)
+        })
+        .map_err(fleet_error("read the tenants' sizes"))?;
     Ok(rows
         .into_iter()
         .map(|r| TenantSize {
