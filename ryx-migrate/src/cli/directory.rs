@@ -9,6 +9,8 @@
 //! it per server with `--url`.
 
 #[cfg(feature = "postgres")]
+mod move_tenant;
+#[cfg(feature = "postgres")]
 mod runs;
 
 use std::path::{Path, PathBuf};

@@ -87,6 +87,35 @@ pub(super) enum TenantsCommand {
         /// Its new name (must not exist).
         new: String,
     },
+    /// Move a tenant to another server of the tenant directory (needs --directory).
+    #[command(after_help = "Examples:\n  \
+        ryx --directory ryx.toml tenants move acme --to eu\n  \
+        ryx --directory ryx.toml tenants move acme --to eu --drop-source --format json\n\n\
+        Copies the tenant's structure, rows and history to the server, checks each table's \
+        row count, points the directory file at it, then fences the old copy (every table \
+        refuses writes, naming the new server) or drops it with --drop-source. Online (logical \
+        replication; writes pause only for the final catch-up) when the old server has \
+        wal_level = logical, every table a primary key and no materialized view; else offline \
+        (writes wait for the whole copy). Writes made during a move wait, then fail with \
+        `has moved`: none is lost.")]
+    Move {
+        /// The tenant.
+        schema: String,
+        /// The server to move it to (a server of the directory).
+        #[arg(long, value_name = "SERVER")]
+        to: String,
+        /// Drop the old copy instead of fencing it.
+        #[arg(long)]
+        drop_source: bool,
+        /// Copy offline even where an online move is possible.
+        #[arg(long, conflicts_with = "online")]
+        offline: bool,
+        /// Move online or not at all (say what is missing).
+        #[arg(long)]
+        online: bool,
+        #[command(flatten)]
+        format: FormatOpt,
+    },
     /// Drop a tenant schema and everything in it (needs --yes).
     #[command(after_help = "Example:\n  ryx tenants drop acme --yes")]
     Drop {
@@ -139,6 +168,9 @@ pub(super) fn run<C: RunnerConnection>(
         ),
         TenantsCommand::Rename { old, new } => rename(conn, old, new),
         TenantsCommand::Drop { schema, yes } => drop_tenant(conn, schema, *yes),
+        TenantsCommand::Move { .. } => Err(Failure::usage(
+            "tenants move needs --directory: the tenant's server and the target are servers of a tenant directory",
+        )),
     }
 }
 

@@ -36,6 +36,9 @@ pub(super) fn run(
         Command::Tenants {
             command: TenantsCommand::List { format, .. },
         } => return list_tenants(&directory, format.format),
+        Command::Tenants {
+            command: TenantsCommand::Move { .. },
+        } => return super::move_tenant::run(path, &command),
         _ => {}
     }
     let tenant = routed_tenant(&command).ok_or_else(|| {
