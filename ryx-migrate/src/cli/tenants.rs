@@ -33,8 +33,9 @@ pub(super) enum TenantsCommand {
         #[arg(long, value_enum, default_value_t = SortBy::Name, requires = "sizes")]
         sort: SortBy,
         /// With --sizes: read the bytes from the files now
-        /// (pg_total_relation_size) rather than the catalog's estimate; slow
-        /// with thousands of tenants (it opens every table).
+        /// (pg_total_relation_size) rather than the catalog's estimate; several
+        /// times slower, and it waits for migrations (it opens and locks every
+        /// table).
         #[arg(long, requires = "sizes")]
         exact: bool,
         #[command(flatten)]
