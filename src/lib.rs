@@ -488,6 +488,9 @@ pub mod migrate {
     #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
     pub use ryx_migrate::cli;
     pub use ryx_migrate::fleet;
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub use ryx_migrate::lifecycle;
     pub use ryx_migrate::new_migration;
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -148,7 +148,7 @@ impl Command {
             Command::Migrate(args) => !args.dry_run,
             Command::Rollback(_) | Command::Redo(_) => true,
             Command::Tenants {
-                command: tenants::TenantsCommand::Create { .. },
+                command: tenants::TenantsCommand::Create { from: None, .. },
             } => true,
             _ => false,
         }
@@ -436,6 +436,9 @@ mod tests {
             (&["migrate", "--all-schemas", "--dry-run"], false),
             (&["rollback", "--schema", "s"], true),
             (&["tenants", "create", "s"], true),
+            (&["tenants", "create", "s", "--from", "t"], false),
+            (&["tenants", "rename", "a", "b"], false),
+            (&["tenants", "move", "a", "--to", "eu"], false),
             (&["tenants", "list"], false),
             (&["tenants", "drop", "s", "--yes"], false),
             (&["showmigrations"], false),
