@@ -386,6 +386,11 @@ fn what_does_not_fit_a_directory_is_refused_with_one_line() {
         2,
         "--url and --directory both name the database",
     );
+    expect_one_line_error(
+        &ryx(&["--directory", file, "tenants", "list", "--sizes"]),
+        2,
+        "tenants list --sizes is not with --directory yet",
+    );
     for (flag, extra) in [
         ("--dry-run", None),
         ("--only-failed", None),

@@ -34,6 +34,13 @@ pub(super) fn run(
         Command::Migrate(args) => return migrate(&directory, args),
         Command::Showmigrations(args) => return show(&directory, args),
         Command::Tenants {
+            command: TenantsCommand::List { sizes: true, .. },
+        } => {
+            return Err(Failure::usage(
+                "tenants list --sizes is not with --directory yet: run it per server with --url",
+            ))
+        }
+        Command::Tenants {
             command: TenantsCommand::List { format, .. },
         } => return list_tenants(&directory, format.format),
         Command::Tenants {
