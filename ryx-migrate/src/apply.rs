@@ -406,17 +406,27 @@ fn stamp<'a, C: RunnerConnection>(
 
 /// Runs one step inside the current (locked) transaction, if it is still
 /// pending there (otherwise it is reported as skipped).
+///
+/// `has_table`: whether the history table was seen before the lock was
+/// taken (set once this step made it). A transactional step then reads it
+/// directly: the round trip of `ensure_history` is saved, and a tenant
+/// dropped meanwhile fails instead of being made again. A step outside a
+/// transaction always goes through `ensure_history`, which clears the
+/// history's digest before the step changes anything.
 fn run_step<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     step: &Step,
     opts: ApplyOptions<'_>,
     report: &mut Report,
+    has_table: &mut bool,
 ) -> Result<(), TxError> {
-    // Also clears the history's digest (set again below).
-    backend::ensure_history::<C::DB, C>(conn, schema)?;
+    if !*has_table || !step.run_in_transaction {
+        backend::ensure_history::<C::DB, C>(conn, schema)?;
+    }
     // Re-read under the lock: another runner may have applied it meanwhile.
     let rows = C::DB::read_history_table(conn, schema)?;
+    *has_table = true;
     let names = rows.iter().map(|r| (r.name.as_str(), r.checksum.as_str()));
     if let Some(row) = rows.iter().find(|r| r.name == step.name) {
         check_checksum(schema, step, row, opts.allow_changed)?;
@@ -473,9 +483,9 @@ pub(crate) fn apply<C: RunnerConnection>(
     report: &mut Report,
 ) -> Result<(), Error> {
     let pre = preflight(conn, schema)?;
-    let rows = pre.history;
+    let rows = &pre.history;
     let mut scratch = Report::new(schema);
-    let todo = pending(schema, steps, &rows, opts, &mut scratch)?;
+    let todo = pending(schema, steps, rows, opts, &mut scratch)?;
     report.skipped.extend(scratch.skipped);
     refuse_open_transaction_known(
         conn,
@@ -487,13 +497,14 @@ pub(crate) fn apply<C: RunnerConnection>(
         return Ok(());
     }
     if rows.is_empty() {
-        let relations = match pre.relations {
-            Some(relations) => relations,
+        let relations = match &pre.relations {
+            Some(relations) => relations.clone(),
             None => C::DB::schema_relations(conn, schema)
                 .map_err(db_error(schema, "list the schema's relations"))?,
         };
         refuse_foreign_schema::<C::DB>(schema, &relations)?;
     }
+    let mut has_table = pre.history_table;
     if opts.atomic {
         if let Some(step) = todo.iter().find(|s| !s.run_in_transaction) {
             return Err(Error::InvalidMigration {
@@ -506,7 +517,7 @@ pub(crate) fn apply<C: RunnerConnection>(
         let result = C::DB::locked(conn, schema, true, |conn| {
             for step in &todo {
                 current.clone_from(&step.name);
-                run_step(conn, schema, step, opts, report)?;
+                run_step(conn, schema, step, opts, report, &mut has_table)?;
             }
             Ok(())
         });
@@ -529,10 +540,10 @@ pub(crate) fn apply<C: RunnerConnection>(
         let before = report.clone();
         let result = C::DB::locked(conn, schema, step.run_in_transaction, |conn| {
             if step.run_in_transaction {
-                return run_step(conn, schema, step, opts, report);
+                return run_step(conn, schema, step, opts, report, &mut has_table);
             }
             let invalid = C::DB::invalid_indexes(conn, schema, true)?;
-            run_step(conn, schema, step, opts, report).map_err(|e| match e {
+            run_step(conn, schema, step, opts, report, &mut has_table).map_err(|e| match e {
                 TxError::Db(source) => TxError::Ryx(clean_after_failure(
                     conn, schema, step, source, &invalid, &before,
                 )),

@@ -294,3 +294,46 @@ fn rollbacks_and_non_transactional_migrations_keep_the_digest() {
             .unwrap();
     }
 }
+
+/// A tenant without a digest dropped between the catalog query and the read
+/// of its history table: the read fails, the tenants are listed again and
+/// the dropped one is left out.
+#[test]
+fn a_tenant_dropped_between_the_queries_is_left_out() {
+    let db = PgDb::new();
+    let url = db.url();
+    let migrations = load_dir(fixtures("basic")).unwrap();
+    let keep = unique("dg_keep");
+    let gone = unique("dg_gone");
+    let mut conn = PgConnection::establish(&url).unwrap();
+    for s in [&keep, &gone] {
+        FileRunner::new()
+            .migrations(migrations.clone())
+            .schema(s)
+            .run(&mut conn)
+            .unwrap();
+        // as made by an older ryx: no digest, so its table is read
+        conn.batch_execute(&format!("COMMENT ON TABLE \"{s}\".ryx_migrations IS NULL"))
+            .unwrap();
+    }
+    let (drop_url, drop_name) = (url.clone(), gone.clone());
+    let dropped = Arc::new(Mutex::new(false));
+    let flag = Arc::clone(&dropped);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::FinishQuery { query, .. } = event {
+            let mut done = flag.lock().unwrap();
+            if !*done && query.to_string().contains("pg_description") {
+                let mut other = PgConnection::establish(&drop_url).unwrap();
+                other
+                    .batch_execute(&format!("DROP SCHEMA \"{drop_name}\" CASCADE"))
+                    .unwrap();
+                *done = true;
+            }
+        }
+    });
+    let st = fleet::status(&mut conn, None, &migrations).unwrap();
+    assert!(*dropped.lock().unwrap());
+    let names: Vec<&str> = st.iter().map(|s| s.schema.as_str()).collect();
+    assert_eq!(names, [keep.as_str()]);
+    assert!(st[0].is_current(false));
+}

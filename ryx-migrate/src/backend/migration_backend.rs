@@ -218,8 +218,11 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
+        let history = Self::read_history(conn, schema)?;
         Ok(Preflight {
-            history: Self::read_history(conn, schema)?,
+            // an empty history may be no table: ensure_history will say
+            history_table: !history.is_empty(),
+            history,
             relations: None,
             untracked_transaction_open: None,
         })
@@ -371,6 +374,8 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
 pub struct Preflight {
     /// The schema's history, oldest name first.
     pub history: Vec<HistoryRow>,
+    /// Whether the history table exists (`false` when unsure).
+    pub history_table: bool,
     /// The schema's relations, if the same query read them.
     pub relations: Option<Vec<String>>,
     /// Whether a transaction diesel does not track is open, if the queries

@@ -658,6 +658,7 @@ where
         .collect();
     Ok(Preflight {
         history,
+        history_table: catalog.has_history,
         relations: Some(catalog.relations),
         untracked_transaction_open: untracked,
     })
