@@ -328,7 +328,7 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     fn tenant_digests<C>(
         conn: &mut C,
         only: Option<&[String]>,
-    ) -> QueryResult<Option<Vec<(String, Option<String>)>>>
+    ) -> QueryResult<Option<Vec<TenantDigest>>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
@@ -367,6 +367,10 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     where
         C: Connection<Backend = Self> + LoadConnection;
 }
+
+/// A tenant schema and the comment of its history table (its digest, if
+/// ryx set one).
+pub(crate) type TenantDigest = (String, Option<String>);
 
 /// What [`MigrationBackend::preflight`] read. Internal.
 #[doc(hidden)]

@@ -11,7 +11,7 @@ use super::history::{history_methods, history_table, HistoryRow, HISTORY_TABLE};
 use super::kind::Backend;
 use super::migration_backend::sealed::Sealed;
 use super::migration_backend::{
-    diesel_transaction_open, unlock_failed, MigrationBackend, Preflight, TxError,
+    diesel_transaction_open, unlock_failed, MigrationBackend, Preflight, TenantDigest, TxError,
 };
 
 impl Sealed for diesel::pg::Pg {}
@@ -405,7 +405,7 @@ impl MigrationBackend for diesel::pg::Pg {
     fn tenant_digests<C>(
         conn: &mut C,
         only: Option<&[String]>,
-    ) -> QueryResult<Option<Vec<(String, Option<String>)>>>
+    ) -> QueryResult<Option<Vec<TenantDigest>>>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
@@ -618,14 +618,21 @@ where
         #[diesel(sql_type = Nullable<BigInt>)]
         execution_ms: Option<i64>,
     }
+    // Both lookups go through indexes, so their cost does not grow with the
+    // fleet: the schema's relations through its entries in `pg_depend` (every
+    // relation depends on its schema: the links `DROP SCHEMA` follows), the
+    // history table by (name, schema).
     let catalog: Catalog = diesel::sql_query(
         "SELECT CAST(pg_catalog.transaction_timestamp() AS TEXT) AS started, \
-         ARRAY(SELECT c.relname::text FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY 1) AS relations, \
+         ARRAY(SELECT c.relname::text FROM pg_catalog.pg_depend d \
+         JOIN pg_catalog.pg_class c ON c.oid = d.objid \
+         WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+         AND d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass \
+         AND d.refobjid = s.oid AND d.refobjsubid = 0 AND c.relnamespace = s.oid \
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY 1) AS relations, \
          EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS has_history",
+         WHERE c.relname = $2 AND c.relnamespace = s.oid AND c.relkind IN ('r', 'p')) AS has_history \
+         FROM (SELECT) AS one LEFT JOIN pg_catalog.pg_namespace s ON s.nspname = $1",
     )
     .bind::<Text, _>(schema.to_owned())
     .bind::<Text, _>(HISTORY_TABLE)
