@@ -1,7 +1,7 @@
-//! Whole-fleet operations: every tenant's status in one round trip,
-//! parallel migration over a connection pool that keeps going past a failed
-//! tenant ([`FleetRunner`]), and the models applied to many schemas
-//! ([`ModelFleetRunner`]).
+//! Whole-fleet operations: every tenant's status from one catalog query (the
+//! history digests, see [`status`]), parallel migration over a connection
+//! pool that keeps going past a failed tenant ([`FleetRunner`]), and the
+//! models applied to many schemas ([`ModelFleetRunner`]).
 
 use std::collections::BTreeMap;
 
