@@ -75,6 +75,12 @@ pub(crate) fn fleet_error(action: &'static str) -> impl FnOnce(diesel::result::E
     move |source| Error::Fleet { action, source }
 }
 
+/// [`MigrationBackend::preflight`], the connection prepared first.
+fn preflight<C: RunnerConnection>(conn: &mut C, schema: &str) -> Result<backend::Preflight, Error> {
+    C::DB::prepare(conn).map_err(db_error(schema, "prepare the connection"))?;
+    C::DB::preflight(conn, schema).map_err(db_error(schema, "read the migration history"))
+}
+
 pub(crate) fn history<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
@@ -133,6 +139,18 @@ pub(crate) fn refuse_open_transaction<C: RunnerConnection>(
     schema: &str,
     non_transactional: Option<&Step>,
 ) -> Result<(), Error> {
+    refuse_open_transaction_known(conn, schema, non_transactional, None)
+}
+
+/// [`refuse_open_transaction`], with the answer to "is a transaction diesel
+/// does not track open?" when a [`Preflight`](crate::backend::Preflight)
+/// already knows it (otherwise it is asked).
+fn refuse_open_transaction_known<C: RunnerConnection>(
+    conn: &mut C,
+    schema: &str,
+    non_transactional: Option<&Step>,
+    untracked_open: Option<bool>,
+) -> Result<(), Error> {
     if let Some(step) = non_transactional {
         if ryx_pool::behind_transaction_pooler(conn) {
             return Err(Error::NeedsSessionState {
@@ -157,7 +175,10 @@ pub(crate) fn refuse_open_transaction<C: RunnerConnection>(
                 "SQLite cannot open ryx's `BEGIN IMMEDIATE` inside another transaction".to_owned()
             }
         }
-    } else if C::DB::untracked_transaction_open(conn).map_err(check())? {
+    } else if match untracked_open {
+        Some(open) => open,
+        None => C::DB::untracked_transaction_open(conn).map_err(check())?,
+    } {
         "a transaction was begun with raw SQL (`BEGIN`), which diesel does not track, \
          so ryx's own transaction would commit it"
             .to_owned()
@@ -335,16 +356,27 @@ fn statements<DB: MigrationBackend>(schema: &str, shared: &[String], step: &Step
 
 /// Sends `sql` for `step`, with unqualified names resolving in `schema` when
 /// the step is scoped: `SET LOCAL` inside its transaction (the previous value
-/// put back, also locally, before the transaction or savepoint ends), or, for
+/// put back, also locally, before a savepoint ends), or, for
 /// `run_in_transaction = false` steps (only ever run outside a transaction), a
 /// session setting restored to the session's previous value right after.
+/// `stamp` (the history's new digest, see [`stamp`]) is sent in the step's
+/// transaction, with its first statement where the backend can; a step
+/// outside a transaction gets none here (its caller stamps after the history
+/// row).
 fn execute_scoped<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     shared: &[String],
     step: &Step,
     sql: &[&str],
+    stamp: Option<&str>,
 ) -> Result<(), TxError> {
+    let path = search_path_value(C::DB::KIND, schema, shared);
+    if step.run_in_transaction {
+        let path = step.scoped.then_some(path.as_str());
+        C::DB::execute_in_transaction(conn, path, stamp, sql)?;
+        return Ok(());
+    }
     let run = |conn: &mut C| -> Result<(), TxError> {
         for s in sql {
             conn.batch_execute(s)?;
@@ -354,10 +386,6 @@ fn execute_scoped<C: RunnerConnection>(
     if !step.scoped {
         return run(conn);
     }
-    let path = search_path_value(C::DB::KIND, schema, shared);
-    if step.run_in_transaction {
-        return C::DB::scoped_in_transaction(conn, &path, run);
-    }
     let previous = C::DB::scope_session(conn, &path)?;
     let result = run(conn);
     let restored = C::DB::restore_session(conn, previous);
@@ -366,29 +394,66 @@ fn execute_scoped<C: RunnerConnection>(
     Ok(())
 }
 
+/// The statement that records `rows` as the history's digest (see
+/// `backend::digest`), on backends that keep one.
+fn stamp<'a, C: RunnerConnection>(
+    schema: &str,
+    rows: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    let digest = backend::digest::history_digest(rows);
+    backend::digest::stamp_sql(C::DB::KIND, schema, Some(&digest))
+}
+
 /// Runs one step inside the current (locked) transaction, if it is still
 /// pending there (otherwise it is reported as skipped).
+///
+/// `has_table`: whether the history table was seen before the lock was
+/// taken (set once this step made it). A transactional step then reads it
+/// directly: the round trip of `ensure_history` is saved, and a tenant
+/// dropped meanwhile fails instead of being made again. A step outside a
+/// transaction always goes through `ensure_history`, which clears the
+/// history's digest before the step changes anything.
 fn run_step<C: RunnerConnection>(
     conn: &mut C,
     schema: &str,
     step: &Step,
     opts: ApplyOptions<'_>,
     report: &mut Report,
+    has_table: &mut bool,
 ) -> Result<(), TxError> {
-    backend::ensure_history::<C::DB, C>(conn, schema)?;
+    if !*has_table || !step.run_in_transaction {
+        backend::ensure_history::<C::DB, C>(conn, schema)?;
+    }
     // Re-read under the lock: another runner may have applied it meanwhile.
-    let rows = C::DB::read_history(conn, schema)?;
+    let rows = C::DB::read_history_table(conn, schema)?;
+    *has_table = true;
+    let names = rows.iter().map(|r| (r.name.as_str(), r.checksum.as_str()));
     if let Some(row) = rows.iter().find(|r| r.name == step.name) {
         check_checksum(schema, step, row, opts.allow_changed)?;
+        if let Some(sql) = stamp::<C>(schema, names) {
+            conn.batch_execute(&sql)?;
+        }
         report.skipped.push(step.name.clone());
         return Ok(());
     }
+    let stamped = stamp::<C>(
+        schema,
+        names.chain([(step.name.as_str(), step.checksum.as_str())]),
+    );
     let started = Instant::now();
     let up: Vec<&str> = step.up.iter().map(String::as_str).collect();
-    execute_scoped(conn, schema, opts.shared, step, &up)?;
+    let in_step = stamped.as_deref().filter(|_| step.run_in_transaction);
+    execute_scoped(conn, schema, opts.shared, step, &up, in_step)?;
     let duration = started.elapsed();
     let ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
     C::DB::insert_history(conn, schema, &step.name, &step.checksum, ms)?;
+    if !step.run_in_transaction {
+        // Outside a transaction: only once the row is there (ensure_history
+        // cleared the digest before the step ran).
+        if let Some(sql) = &stamped {
+            conn.batch_execute(sql)?;
+        }
+    }
     report.applied.push(Applied {
         name: step.name.clone(),
         duration,
@@ -417,23 +482,29 @@ pub(crate) fn apply<C: RunnerConnection>(
     opts: ApplyOptions<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let rows = history(conn, schema)?;
+    let pre = preflight(conn, schema)?;
+    let rows = &pre.history;
     let mut scratch = Report::new(schema);
-    let todo = pending(schema, steps, &rows, opts, &mut scratch)?;
+    let todo = pending(schema, steps, rows, opts, &mut scratch)?;
     report.skipped.extend(scratch.skipped);
-    refuse_open_transaction(
+    refuse_open_transaction_known(
         conn,
         schema,
         todo.iter().copied().find(|s| !s.run_in_transaction),
+        pre.untracked_transaction_open,
     )?;
     if todo.is_empty() {
         return Ok(());
     }
     if rows.is_empty() {
-        let relations = C::DB::schema_relations(conn, schema)
-            .map_err(db_error(schema, "list the schema's relations"))?;
+        let relations = match &pre.relations {
+            Some(relations) => relations.clone(),
+            None => C::DB::schema_relations(conn, schema)
+                .map_err(db_error(schema, "list the schema's relations"))?,
+        };
         refuse_foreign_schema::<C::DB>(schema, &relations)?;
     }
+    let mut has_table = pre.history_table;
     if opts.atomic {
         if let Some(step) = todo.iter().find(|s| !s.run_in_transaction) {
             return Err(Error::InvalidMigration {
@@ -446,7 +517,7 @@ pub(crate) fn apply<C: RunnerConnection>(
         let result = C::DB::locked(conn, schema, true, |conn| {
             for step in &todo {
                 current.clone_from(&step.name);
-                run_step(conn, schema, step, opts, report)?;
+                run_step(conn, schema, step, opts, report, &mut has_table)?;
             }
             Ok(())
         });
@@ -469,10 +540,10 @@ pub(crate) fn apply<C: RunnerConnection>(
         let before = report.clone();
         let result = C::DB::locked(conn, schema, step.run_in_transaction, |conn| {
             if step.run_in_transaction {
-                return run_step(conn, schema, step, opts, report);
+                return run_step(conn, schema, step, opts, report, &mut has_table);
             }
             let invalid = C::DB::invalid_indexes(conn, schema, true)?;
-            run_step(conn, schema, step, opts, report).map_err(|e| match e {
+            run_step(conn, schema, step, opts, report, &mut has_table).map_err(|e| match e {
                 TxError::Db(source) => TxError::Ryx(clean_after_failure(
                     conn, schema, step, source, &invalid, &before,
                 )),
@@ -542,7 +613,8 @@ pub(crate) fn revert<C: RunnerConnection>(
     opts: ApplyOptions<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let rows = history(conn, schema)?;
+    let pre = preflight(conn, schema)?;
+    let rows = pre.history;
     let mut applied: Vec<&HistoryRow> = rows
         .iter()
         .filter(|r| !r.name.starts_with("model:"))
@@ -570,10 +642,11 @@ pub(crate) fn revert<C: RunnerConnection>(
         check_checksum(schema, step, row, opts.allow_changed)?;
         plan.push((step, down));
     }
-    refuse_open_transaction(
+    refuse_open_transaction_known(
         conn,
         schema,
         plan.iter().map(|(s, _)| *s).find(|s| !s.run_in_transaction),
+        pre.untracked_transaction_open,
     )?;
     for (step, down) in plan {
         let before = report.clone();
@@ -582,9 +655,30 @@ pub(crate) fn revert<C: RunnerConnection>(
             if !still.iter().any(|r| r.name == step.name) {
                 return Ok(());
             }
+            // The history without the reverted row, as its new digest: in the
+            // step's transaction, or, outside one, cleared before anything
+            // changes and set once the row is gone.
+            let stamped = stamp::<C>(
+                schema,
+                still
+                    .iter()
+                    .filter(|r| r.name != step.name)
+                    .map(|r| (r.name.as_str(), r.checksum.as_str())),
+            );
+            if !step.run_in_transaction {
+                if let Some(clear) = backend::digest::stamp_sql(C::DB::KIND, schema, None) {
+                    conn.batch_execute(&clear)?;
+                }
+            }
+            let in_step = stamped.as_deref().filter(|_| step.run_in_transaction);
             let started = Instant::now();
-            execute_scoped(conn, schema, opts.shared, step, &[down])?;
+            execute_scoped(conn, schema, opts.shared, step, &[down], in_step)?;
             C::DB::delete_history(conn, schema, &step.name)?;
+            if !step.run_in_transaction {
+                if let Some(sql) = &stamped {
+                    conn.batch_execute(sql)?;
+                }
+            }
             report.reverted.push(Applied {
                 name: step.name.clone(),
                 duration: started.elapsed(),

@@ -44,6 +44,11 @@ enum Source {
 ///   history records what was applied; `down.sql` is read when a rollback
 ///   runs), nor are line endings. Rows written by ryx 0.1, whose checksum
 ///   also covered `down.sql`, still match.
+/// - On PostgreSQL the same transaction sets the history table's comment to
+///   a digest of its rows, which lets [`fleet::status`](crate::fleet::status)
+///   find up-to-date tenants without reading their history tables. Setting a
+///   comment needs ownership of the table: run migrations as the role that
+///   owns `ryx_migrations` (the one that created it).
 /// - A failing migration leaves nothing behind (MySQL: except DDL that ran
 ///   before the failure) and writes no history row.
 ///

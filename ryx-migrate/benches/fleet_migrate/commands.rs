@@ -7,8 +7,13 @@ use std::time::{Duration, Instant};
 
 use crate::Res;
 
-/// The `ryx` binary built with this bench (`required-features = ["cli"]`).
-pub(crate) const RYX: &str = env!("CARGO_BIN_EXE_ryx");
+/// The `ryx` binary: `RYX_BENCH_RYX` if set (a copy taken right after the
+/// build, so a build of another checkout sharing the target directory cannot
+/// swap it mid-run), else the one built with this bench
+/// (`required-features = ["cli"]`).
+pub(crate) fn ryx_bin() -> String {
+    std::env::var("RYX_BENCH_RYX").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ryx").to_owned())
+}
 
 /// Runs `cmd`, its stdout discarded; an error with its stderr on failure.
 fn run_timed(cmd: &mut Command) -> Res<Duration> {
@@ -28,7 +33,7 @@ fn run_timed(cmd: &mut Command) -> Res<Duration> {
 
 pub(crate) fn ryx_migrate(url: &str, dir: &Path, jobs: usize) -> Res<Duration> {
     run_timed(
-        Command::new(RYX)
+        Command::new(ryx_bin())
             .arg("--url")
             .arg(url)
             .args(["migrate", "--all-schemas", "--jobs"])

@@ -19,21 +19,25 @@
 //!    Then one library-level run of `fleet::FleetRunner` (jobs 1, over ryx's
 //!    pool manager, as the CLI builds it), with a diesel `Instrumentation`
 //!    counting `StartQuery` events: the statements ryx sends per tenant.
-//! 2. **No-op rerun**: 1,000 and (full mode only) 10,000 up-to-date tenants,
-//!    created in bulk with the history table exactly as ryx writes it and one
-//!    history row whose checksum is `MigrationFile::checksum`. Timed per round
-//!    (interleaved): `fleet::status(conn, None, ..)` on a fresh connection
-//!    (connect excluded) and the `ryx migrate --all-schemas` process. The
-//!    queries each sends are counted, and the cost is split: the catalog
-//!    query, and one 500-arm `UNION ALL` chunk's planning and execution
-//!    (`EXPLAIN (ANALYZE, SUMMARY)`, on a fresh backend and again warm),
-//!    beside a one-query catalog shape (a digest in the history table's
-//!    comment) that plans no arm per tenant.
+//! 2. **No-op rerun**: 1,000 and (full mode only) 10,000 up-to-date tenants:
+//!    the first migrated by ryx, the others created in bulk with the history
+//!    table exactly as ryx writes it, one history row whose checksum is
+//!    `MigrationFile::checksum`, and the first tenant's history digest as the
+//!    table's comment. Timed per round (interleaved): `fleet::status(conn,
+//!    None, ..)` and `fleet::verified_status` (every history table read, as
+//!    before the digests) on a fresh connection (connect excluded), and the
+//!    `ryx migrate --all-schemas` process. The queries each sends are
+//!    counted, and the cost is split: the digest catalog query, one 500-arm
+//!    `UNION ALL` chunk's planning and execution (`EXPLAIN (ANALYZE,
+//!    SUMMARY)`, on a fresh backend and again warm), and, once, the
+//!    alternative that needs no digest (a server-side hash of each history,
+//!    `query_to_xml` per catalog row).
 //!
 //! Knobs: `RYX_BENCH_QUICK=1` (1 round, 1,000 tenants for the no-op),
 //! `RYX_BENCH_ROUNDS`, `RYX_BENCH_POSTGRES_URL` (a database to connect to for
 //! CREATE/DROP DATABASE; default `postgres://postgres@127.0.0.1:5432/postgres`),
-//! `RYX_BENCH_PSQL` (the psql binary). Every database it creates is dropped
+//! `RYX_BENCH_PSQL` (the psql binary), `RYX_BENCH_RYX` (the `ryx` binary to
+//! time, default the one Cargo built with the bench). Every database it creates is dropped
 //! at the end (`WITH (FORCE)`), also when a step fails or panics, and the
 //! temporary folder is removed.
 
@@ -50,7 +54,7 @@ use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use ryx_migrate::load_dir;
 
-use crate::commands::RYX;
+use crate::commands::ryx_bin;
 use crate::counting::make_counter;
 use crate::migrate::cold_migrate;
 use crate::noop::noop;
@@ -107,9 +111,10 @@ fn run(settings: &Settings, made: &Made, pid: u32) -> Res<()> {
     let version: Version =
         diesel::sql_query("SELECT pg_catalog.version() AS v").get_result(&mut admin)?;
     println!(
-        "fleet_migrate ({} mode): {}; ryx binary {RYX}",
+        "fleet_migrate ({} mode): {}; ryx binary {}",
         if settings.quick { "quick" } else { "full" },
-        version.v
+        version.v,
+        ryx_bin()
     );
     drop(admin);
 

@@ -12,7 +12,7 @@ use ryx_migrate::fleet::{self, FleetRunner};
 use ryx_migrate::MigrationFile;
 
 use crate::commands::{psql_script, ryx_migrate};
-use crate::counting::{is_union, recorded};
+use crate::counting::{is_catalog, is_union, recorded};
 use crate::setup::{fleet_db, migrated_tenants, quote, Made, UP_SQL};
 use crate::stats::{median, ms, spread};
 use crate::{Res, Settings};
@@ -150,9 +150,13 @@ pub(crate) fn cold_migrate(
     }
     drop(pool);
     made.drop_db(&db)?;
-    // the fleet's own queries end with the last UNION ALL chunk; then each
+    // the fleet's own queries end with its status read (the catalog query,
+    // and UNION ALL chunks for tenants without a matching digest); then each
     // tenant's cycle starts with the pool's check-in of the previous borrow
-    let before = seen.iter().rposition(|s| is_union(s)).map_or(0, |p| p + 1);
+    let before = seen
+        .iter()
+        .rposition(|s| is_union(s) || is_catalog(s))
+        .map_or(0, |p| p + 1);
     let per_tenant = (seen.len() - before) as f64 / MIGRATE_TENANTS as f64;
     println!(
         "statements (library FleetRunner, jobs 1, ryx_pool manager as the CLI builds it, one run, {:.0} ms): {} in all = {before} for the fleet (connect, status) + {per_tenant:.2} per tenant",

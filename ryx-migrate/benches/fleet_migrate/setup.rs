@@ -105,18 +105,41 @@ pub(crate) fn migrated_tenants(conn: &mut PgConnection) -> Res<usize> {
     Ok(usize::try_from(c.n)?)
 }
 
+/// The comment ryx keeps on `schema`'s history table (its history digest).
+pub(crate) fn history_comment(conn: &mut PgConnection, schema: &str) -> Res<String> {
+    #[derive(QueryableByName)]
+    struct Comment {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        c: Option<String>,
+    }
+    let row: Comment = diesel::sql_query(format!(
+        "SELECT pg_catalog.obj_description('{}.\"ryx_migrations\"'::regclass, 'pg_class') AS c",
+        quote(schema)
+    ))
+    .get_result(conn)?;
+    row.c
+        .ok_or_else(|| format!("ryx left no digest on {schema}'s history").into())
+}
+
 /// A fresh database holding `tenants` empty ryx tenants: what
-/// `ryx_migrate::create_tenant` makes (the schema and its history table,
-/// `HISTORY_DDL`), in one transaction instead of one per tenant.
+/// `ryx_migrate::create_tenant` makes (the schema, its history table,
+/// `HISTORY_DDL`, and the empty history's digest as its comment), the first
+/// by `create_tenant`, the others in one transaction instead of one each.
 pub(crate) fn fleet_db(made: &Made, name: &str, tenants: &[String]) -> Res<String> {
     let url = made.create_db(name)?;
     let mut conn = PgConnection::establish(&url)?;
+    let Some((first, rest)) = tenants.split_first() else {
+        return Ok(url);
+    };
+    ryx_migrate::create_tenant(&mut conn, first)?;
+    let digest = history_comment(&mut conn, first)?;
     let mut sql = String::from("BEGIN;\n");
-    for t in tenants {
+    for t in rest {
         let q = quote(t);
         writeln!(
             sql,
-            "CREATE SCHEMA {q}; CREATE TABLE {q}.\"ryx_migrations\" {HISTORY_DDL};"
+            "CREATE SCHEMA {q}; CREATE TABLE {q}.\"ryx_migrations\" {HISTORY_DDL}; \
+             COMMENT ON TABLE {q}.\"ryx_migrations\" IS '{digest}';"
         )?;
     }
     sql.push_str("COMMIT;");

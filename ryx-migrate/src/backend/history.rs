@@ -47,6 +47,17 @@ macro_rules! history_methods {
             {
                 return Ok(Vec::new());
             }
+            Self::read_history_table(conn, schema)
+        }
+
+        fn read_history_table<C>(
+            conn: &mut C,
+            schema: &str,
+        ) -> ::diesel::QueryResult<::std::vec::Vec<$crate::backend::HistoryRow>>
+        where
+            C: ::diesel::connection::Connection<Backend = Self>
+                + ::diesel::connection::LoadConnection,
+        {
             let applied_at = match Self::KIND {
                 $crate::backend::Backend::PostgreSQL => "CAST(applied_at AS TEXT)",
                 $crate::backend::Backend::MySQL => "CAST(applied_at AS CHAR)",
@@ -109,28 +120,38 @@ pub(super) fn history_table(kind: Backend, schema: &str) -> String {
     kind.qualify(Some(schema), HISTORY_TABLE)
 }
 
-/// `CREATE SCHEMA IF NOT EXISTS` (PostgreSQL) and the history table. Called
-/// under the schema's lock, so concurrent runners cannot race on the catalog.
+/// `CREATE SCHEMA IF NOT EXISTS` (PostgreSQL) and the history table, in one
+/// round trip. Called under the schema's lock, so concurrent runners cannot
+/// race on the catalog, by every writer of the history before it writes: on
+/// PostgreSQL it also clears the table's [digest](super::digest), which the
+/// writer sets again once it knows the new history (a writer that does not
+/// leaves the history to be read in full).
 pub(crate) fn ensure_history<DB, C>(conn: &mut C, schema: &str) -> QueryResult<()>
 where
     DB: MigrationBackend,
     C: Connection<Backend = DB> + LoadConnection,
 {
     let kind = DB::KIND;
+    let mut sql = String::new();
     if kind.has_schemas() {
-        conn.batch_execute(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {}",
+        sql.push_str(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {};\n",
             kind.quote(schema)
-        ))?;
+        ));
     }
     let applied_at = match kind {
         Backend::PostgreSQL => "TIMESTAMPTZ NOT NULL DEFAULT now()",
         Backend::MySQL => "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
         Backend::SQLite => "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))",
     };
-    conn.batch_execute(&format!(
+    sql.push_str(&format!(
         "CREATE TABLE IF NOT EXISTS {} (name VARCHAR(255) NOT NULL PRIMARY KEY, \
          checksum VARCHAR(64) NOT NULL, applied_at {applied_at}, execution_ms BIGINT NOT NULL)",
         history_table(kind, schema)
-    ))
+    ));
+    if let Some(clear) = super::digest::stamp_sql(kind, schema, None) {
+        sql.push_str(";\n");
+        sql.push_str(&clear);
+    }
+    conn.batch_execute(&sql)
 }

@@ -169,27 +169,63 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
         Ok(())
     }
 
-    /// Runs `f` inside the current transaction (or savepoint) with
-    /// `search_path` set as [`scope_transaction`](Self::scope_transaction)
-    /// sets it, then puts the `search_path` it found back,
-    /// transaction-locally (PostgreSQL; `f` alone elsewhere). When the caller
-    /// has a transaction open, ryx's transaction is a savepoint in it, and a
-    /// `SET LOCAL` made there would outlive the savepoint for the rest of the
-    /// caller's transaction; restoring it locally leaves the caller's value in
-    /// force there and never touches the session's own value. When `f` fails,
-    /// nothing is restored here: the caller of this function rolls the
-    /// transaction or savepoint back, which undoes the `SET LOCAL` itself.
+    /// Sends `sql` (each element one batch) inside the current transaction
+    /// (or savepoint), after setting `search_path` as
+    /// [`scope_transaction`](Self::scope_transaction) sets it (when given)
+    /// and sending `stamp` (when given: a statement of the same transaction,
+    /// such as the history's [digest](super::digest)), then puts the
+    /// `search_path` it found back, transaction-locally (PostgreSQL; `stamp`
+    /// and `sql` alone elsewhere).
+    ///
+    /// When the caller has a transaction open, ryx's transaction is a
+    /// savepoint in it, and a `SET LOCAL` made there would outlive the
+    /// savepoint for the rest of the caller's transaction; restoring it
+    /// locally leaves the caller's value in force there and never touches the
+    /// session's own value. In ryx's own top-level transaction nothing needs
+    /// restoring (its end discards the `SET LOCAL`), and PostgreSQL sends the
+    /// `SET LOCAL`, `stamp` and the first element of `sql` as one batch. When
+    /// a statement fails, nothing is restored here: the caller of this
+    /// function rolls the transaction or savepoint back, which undoes the
+    /// `SET LOCAL` itself.
     #[doc(hidden)]
-    fn scoped_in_transaction<C, T>(
+    fn execute_in_transaction<C>(
         conn: &mut C,
-        search_path: &str,
-        f: impl FnOnce(&mut C) -> Result<T, TxError>,
-    ) -> Result<T, TxError>
+        search_path: Option<&str>,
+        stamp: Option<&str>,
+        sql: &[&str],
+    ) -> QueryResult<()>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
         let _ = search_path;
-        f(conn)
+        if let Some(stamp) = stamp {
+            conn.batch_execute(stamp)?;
+        }
+        for s in sql {
+            conn.batch_execute(s)?;
+        }
+        Ok(())
+    }
+
+    /// What a runner reads before its transaction, in as few round trips as
+    /// the backend allows: the history of `schema` (empty without a history
+    /// table) and, where one query can say it, the schema's relations (see
+    /// [`schema_relations`](Self::schema_relations)) and whether a
+    /// transaction diesel does not track is open (see
+    /// [`untracked_transaction_open`](Self::untracked_transaction_open)).
+    #[doc(hidden)]
+    fn preflight<C>(conn: &mut C, schema: &str) -> QueryResult<Preflight>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let history = Self::read_history(conn, schema)?;
+        Ok(Preflight {
+            // an empty history may be no table: ensure_history will say
+            history_table: !history.is_empty(),
+            history,
+            relations: None,
+            untracked_transaction_open: None,
+        })
     }
 
     /// Whether the server has a transaction open that diesel's transaction
@@ -284,9 +320,32 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
         Ok(out)
     }
 
+    /// `(schema, comment of its history table)` for every schema holding a
+    /// history table (restricted to `only` when given): the tenants and their
+    /// history [digests](super::digest), in one query. `None` on backends
+    /// that keep no digest.
+    #[doc(hidden)]
+    fn tenant_digests<C>(
+        conn: &mut C,
+        only: Option<&[String]>,
+    ) -> QueryResult<Option<Vec<TenantDigest>>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        let _ = (conn, only);
+        Ok(None)
+    }
+
     /// The schema's history, oldest name first; empty without a history table.
     #[doc(hidden)]
     fn read_history<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<HistoryRow>>
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+
+    /// The schema's history, oldest name first, from a history table known
+    /// to exist (one query less than [`read_history`](Self::read_history)).
+    #[doc(hidden)]
+    fn read_history_table<C>(conn: &mut C, schema: &str) -> QueryResult<Vec<HistoryRow>>
     where
         C: Connection<Backend = Self> + LoadConnection;
 
@@ -307,6 +366,25 @@ pub trait MigrationBackend: diesel::backend::Backend + Sized + sealed::Sealed {
     fn delete_history<C>(conn: &mut C, schema: &str, name: &str) -> QueryResult<usize>
     where
         C: Connection<Backend = Self> + LoadConnection;
+}
+
+/// A tenant schema and the comment of its history table (its digest, if
+/// ryx set one).
+pub(crate) type TenantDigest = (String, Option<String>);
+
+/// What [`MigrationBackend::preflight`] read. Internal.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Preflight {
+    /// The schema's history, oldest name first.
+    pub history: Vec<HistoryRow>,
+    /// Whether the history table exists (`false` when unsure).
+    pub history_table: bool,
+    /// The schema's relations, if the same query read them.
+    pub relations: Option<Vec<String>>,
+    /// Whether a transaction diesel does not track is open, if the queries
+    /// could tell (only meaningful when diesel reports none).
+    pub untracked_transaction_open: Option<bool>,
 }
 
 /// Whether diesel's transaction manager has a transaction open on `conn`

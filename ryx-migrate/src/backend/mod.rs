@@ -7,6 +7,8 @@
 //! - `history.rs`: the per-schema `ryx_migrations` table: its name,
 //!   [`HistoryRow`], its DDL, and the history methods every backend spells the
 //!   same way.
+//! - `digest.rs`: the digest of a history, kept as its table's comment on
+//!   PostgreSQL, which lets the fleet's status skip reading current tenants.
 //! - `catalog.rs`: rows read from the live catalog.
 //! - `postgres.rs`, `mysql.rs`, `sqlite.rs`: one `MigrationBackend` impl each,
 //!   behind its cargo feature.
@@ -15,6 +17,7 @@
 //! [`Backend::qualify`]; every value is bound.
 
 mod catalog;
+pub(crate) mod digest;
 mod history;
 mod kind;
 mod migration_backend;
@@ -30,4 +33,5 @@ pub use self::history::HistoryRow;
 pub(crate) use self::history::{ensure_history, HISTORY_TABLE};
 pub use self::kind::Backend;
 pub use self::migration_backend::MigrationBackend;
+pub(crate) use self::migration_backend::Preflight;
 pub(crate) use self::migration_backend::{diesel_transaction_open, TxError};

@@ -3,14 +3,16 @@
 //! `set_config` (the value bound).
 
 use diesel::connection::{Connection, LoadConnection, TransactionManager};
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
 use super::catalog::{load_names, LiveColumn, LiveForeignKey};
-use super::history::{history_methods, history_table};
+use super::history::{history_methods, history_table, HistoryRow, HISTORY_TABLE};
 use super::kind::Backend;
 use super::migration_backend::sealed::Sealed;
-use super::migration_backend::{diesel_transaction_open, unlock_failed, MigrationBackend, TxError};
+use super::migration_backend::{
+    diesel_transaction_open, unlock_failed, MigrationBackend, Preflight, TenantDigest, TxError,
+};
 
 impl Sealed for diesel::pg::Pg {}
 
@@ -251,32 +253,74 @@ impl MigrationBackend for diesel::pg::Pg {
         pg_set_search_path(conn, search_path, true)
     }
 
-    fn scoped_in_transaction<C, T>(
+    fn execute_in_transaction<C>(
         conn: &mut C,
-        search_path: &str,
-        f: impl FnOnce(&mut C) -> Result<T, TxError>,
-    ) -> Result<T, TxError>
+        search_path: Option<&str>,
+        stamp: Option<&str>,
+        sql: &[&str],
+    ) -> QueryResult<()>
     where
         C: Connection<Backend = Self> + LoadConnection,
     {
         // In ryx's own top-level transaction (depth 1: the caller had none
         // open, or `locked` would have made this a savepoint), its COMMIT or
-        // ROLLBACK discards the SET LOCAL: nothing to put back, two round
-        // trips saved per migration.
+        // ROLLBACK discards the SET LOCAL: nothing to put back, and the SET
+        // LOCAL (the path's names quoted by `Backend::quote`), the stamp and
+        // the migration's first batch go in one round trip. Each is a
+        // complete statement ended by `;` and a line break before the next
+        // starts, so the migration's text is read exactly as on its own.
         if transaction_depth(conn)? == Some(1) {
-            Self::scope_transaction(conn, search_path)?;
-            return f(conn);
+            let mut first = String::new();
+            if let Some(path) = search_path {
+                first.push_str(&format!("SET LOCAL search_path TO {path};\n"));
+            }
+            if let Some(stamp) = stamp {
+                first.push_str(stamp);
+                first.push_str(";\n");
+            }
+            let (head, rest) = match sql.split_first() {
+                Some((head, rest)) => (*head, rest),
+                None => ("", sql),
+            };
+            first.push_str(head);
+            if !first.is_empty() {
+                conn.batch_execute(&first)?;
+            }
+            for s in rest {
+                conn.batch_execute(s)?;
+            }
+            return Ok(());
         }
         // Inside the caller's transaction: the value in force now is the
         // session's, or one the caller set with SET LOCAL. Put back with
         // is_local = true, it is again the value for the rest of the caller's
         // transaction, and at its end PostgreSQL discards it like any SET
         // LOCAL, leaving the session's.
-        let previous = pg_search_path(conn)?;
-        Self::scope_transaction(conn, search_path)?;
-        let value = f(conn)?;
-        pg_set_search_path(conn, &previous, true)?;
-        Ok(value)
+        let previous = match search_path {
+            Some(path) => {
+                let previous = pg_search_path(conn)?;
+                Self::scope_transaction(conn, path)?;
+                Some(previous)
+            }
+            None => None,
+        };
+        if let Some(stamp) = stamp {
+            conn.batch_execute(stamp)?;
+        }
+        for s in sql {
+            conn.batch_execute(s)?;
+        }
+        if let Some(previous) = previous {
+            pg_set_search_path(conn, &previous, true)?;
+        }
+        Ok(())
+    }
+
+    fn preflight<C>(conn: &mut C, schema: &str) -> QueryResult<Preflight>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        preflight(conn, schema)
     }
 
     fn untracked_transaction_open<C>(conn: &mut C) -> QueryResult<bool>
@@ -356,6 +400,42 @@ impl MigrationBackend for diesel::pg::Pg {
             q = q.bind::<diesel::sql_types::Array<Text>, _>(only.to_vec());
         }
         load_names(conn, q).map(Some)
+    }
+
+    fn tenant_digests<C>(
+        conn: &mut C,
+        only: Option<&[String]>,
+    ) -> QueryResult<Option<Vec<TenantDigest>>>
+    where
+        C: Connection<Backend = Self> + LoadConnection,
+    {
+        #[derive(QueryableByName)]
+        struct Tenant {
+            #[diesel(sql_type = Text)]
+            name: String,
+            #[diesel(sql_type = Nullable<Text>)]
+            digest: Option<String>,
+        }
+        // One catalog query whatever the number of tenants: no history table
+        // is opened, so nothing is planned or locked per tenant.
+        let mut sql = String::from(
+            "SELECT n.nspname::text AS name, d.description AS digest \
+             FROM pg_catalog.pg_namespace n \
+             JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid \
+             LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid \
+             AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 \
+             WHERE c.relname = 'ryx_migrations' AND c.relkind IN ('r', 'p')",
+        );
+        if only.is_some() {
+            sql.push_str(" AND n.nspname = ANY($1)");
+        }
+        sql.push_str(" ORDER BY 1");
+        let mut q = diesel::sql_query(sql).into_boxed();
+        if let Some(only) = only {
+            q = q.bind::<diesel::sql_types::Array<Text>, _>(only.to_vec());
+        }
+        let rows: Vec<Tenant> = q.load(conn)?;
+        Ok(Some(rows.into_iter().map(|t| (t.name, t.digest)).collect()))
     }
 
     fn history_names<C>(
@@ -504,4 +584,89 @@ where
         .bind::<Bool, _>(is_local)
         .execute(conn)
         .map(|_| ())
+}
+
+/// [`MigrationBackend::preflight`] in two round trips: the schema's relations
+/// (and whether its history table exists), then its history (or nothing).
+/// Each also returns `transaction_timestamp()`: as in
+/// `untracked_transaction_open`, two statements outside a transaction block
+/// are two transactions started at different times, inside one they share
+/// its start, so the two reads are also the open-transaction check.
+fn preflight<C>(conn: &mut C, schema: &str) -> QueryResult<Preflight>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    #[derive(QueryableByName)]
+    struct Catalog {
+        #[diesel(sql_type = Text)]
+        started: String,
+        #[diesel(sql_type = diesel::sql_types::Array<Text>)]
+        relations: Vec<String>,
+        #[diesel(sql_type = Bool)]
+        has_history: bool,
+    }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        started: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        name: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        checksum: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        applied_at: Option<String>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        execution_ms: Option<i64>,
+    }
+    // Both lookups go through indexes, so their cost does not grow with the
+    // fleet: the schema's relations through its entries in `pg_depend` (every
+    // relation depends on its schema: the links `DROP SCHEMA` follows), the
+    // history table by (name, schema).
+    let catalog: Catalog = diesel::sql_query(
+        "SELECT CAST(pg_catalog.transaction_timestamp() AS TEXT) AS started, \
+         ARRAY(SELECT c.relname::text FROM pg_catalog.pg_depend d \
+         JOIN pg_catalog.pg_class c ON c.oid = d.objid \
+         WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+         AND d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass \
+         AND d.refobjid = s.oid AND d.refobjsubid = 0 AND c.relnamespace = s.oid \
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY 1) AS relations, \
+         EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+         WHERE c.relname = $2 AND c.relnamespace = s.oid AND c.relkind IN ('r', 'p')) AS has_history \
+         FROM (SELECT) AS one LEFT JOIN pg_catalog.pg_namespace s ON s.nspname = $1",
+    )
+    .bind::<Text, _>(schema.to_owned())
+    .bind::<Text, _>(HISTORY_TABLE)
+    .get_result(conn)?;
+    // One row whatever the history holds (all NULL but `started` when empty).
+    let sql = if catalog.has_history {
+        format!(
+            "SELECT CAST(pg_catalog.transaction_timestamp() AS TEXT) AS started, h.name::text AS name, \
+             h.checksum::text AS checksum, CAST(h.applied_at AS TEXT) AS applied_at, h.execution_ms \
+             FROM (SELECT) AS one LEFT JOIN {} h ON true ORDER BY h.name",
+            history_table(Backend::PostgreSQL, schema)
+        )
+    } else {
+        "SELECT CAST(pg_catalog.transaction_timestamp() AS TEXT) AS started, NULL::text AS name, \
+         NULL::text AS checksum, NULL::text AS applied_at, NULL::bigint AS execution_ms"
+            .to_owned()
+    };
+    let rows: Vec<Row> = diesel::sql_query(sql).load(conn)?;
+    let untracked = rows.first().map(|r| r.started == catalog.started);
+    let history = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(HistoryRow {
+                name: r.name?,
+                checksum: r.checksum?,
+                applied_at: r.applied_at?,
+                execution_ms: r.execution_ms?,
+            })
+        })
+        .collect();
+    Ok(Preflight {
+        history,
+        history_table: catalog.has_history,
+        relations: Some(catalog.relations),
+        untracked_transaction_open: untracked,
+    })
 }

@@ -1,11 +1,12 @@
-//! Whole-fleet operations: every tenant's status in one round trip,
-//! parallel migration over a connection pool that keeps going past a failed
-//! tenant ([`FleetRunner`]), and the models applied to many schemas
-//! ([`ModelFleetRunner`]).
+//! Whole-fleet operations: every tenant's status from one catalog query (the
+//! history digests, see [`status`]), parallel migration over a connection
+//! pool that keeps going past a failed tenant ([`FleetRunner`]), and the
+//! models applied to many schemas ([`ModelFleetRunner`]).
 
 use std::collections::BTreeMap;
 
 use crate::apply::{db_error, fleet_error, refuse_open_transaction, RunnerConnection};
+use crate::backend::digest::Prefixes;
 use crate::backend::{MigrationBackend, TxError};
 use crate::error::Error;
 use crate::source::MigrationFile;
@@ -65,7 +66,7 @@ pub fn tenants<C: RunnerConnection>(conn: &mut C) -> Result<Vec<String>, Error> 
     C::DB::prepare(conn).map_err(fleet_error("prepare the connection"))?;
     match C::DB::tenant_schemas(conn, None).map_err(fleet_error("list the tenant schemas"))? {
         Some(schemas) => Ok(schemas),
-        None => Ok(histories(conn, None)?.into_keys().collect()),
+        None => Ok(histories(conn, None, None)?.into_keys().collect()),
     }
 }
 
@@ -189,6 +190,19 @@ pub(crate) fn create<C: RunnerConnection>(
             }));
         }
         crate::backend::ensure_history::<C::DB, C>(conn, schema)?;
+        // ensure_history cleared the history's digest: set it from what the
+        // history holds (nothing for a new tenant, everything for one that
+        // was a tenant already).
+        if C::DB::KIND.has_schemas() {
+            let rows = C::DB::read_history_table(conn, schema)?;
+            let digest = crate::backend::digest::history_digest(
+                rows.iter().map(|r| (r.name.as_str(), r.checksum.as_str())),
+            );
+            if let Some(sql) = crate::backend::digest::stamp_sql(C::DB::KIND, schema, Some(&digest))
+            {
+                conn.batch_execute(&sql)?;
+            }
+        }
         Ok(())
     })
     .map_err(|e| match e {
@@ -201,30 +215,50 @@ pub(crate) fn create<C: RunnerConnection>(
     })
 }
 
-/// History names per tenant, for `only` (or every tenant). On PostgreSQL two
-/// queries whatever the number of tenants: the catalog, then one `UNION ALL`
-/// over the history tables (in chunks of 500).
+/// History `(name, checksum)` rows per tenant, for `only` (or every tenant).
+///
+/// On PostgreSQL, with `known` (the digests of the migrations' prefixes),
+/// one catalog query reads every tenant with its history's digest; a tenant
+/// whose digest is a prefix's has exactly that prefix applied, and only the
+/// others' history tables are read, with one `UNION ALL` (in chunks of 500).
+/// Without `known`, every history table is read.
 fn histories<C: RunnerConnection>(
     conn: &mut C,
     only: Option<&[String]>,
+    known: Option<&Prefixes>,
 ) -> Result<BTreeMap<String, Vec<(String, String)>>, Error> {
     C::DB::prepare(conn).map_err(fleet_error("prepare the connection"))?;
     let mut out = BTreeMap::new();
-    match C::DB::tenant_schemas(conn, only).map_err(fleet_error("list the tenant schemas"))? {
-        Some(mut schemas) => {
+    let listed = match known {
+        Some(_) => C::DB::tenant_digests(conn, only),
+        None => C::DB::tenant_schemas(conn, only)
+            .map(|found| found.map(|list| list.into_iter().map(|s| (s, None)).collect())),
+    }
+    .map_err(fleet_error("list the tenant schemas"))?;
+    match listed {
+        Some(tenants) => {
+            let mut unread = Vec::new();
+            for (schema, digest) in tenants {
+                match known.and_then(|k| k.history(digest.as_deref())) {
+                    Some(history) => {
+                        out.insert(schema, history.to_vec());
+                    }
+                    None => unread.push(schema),
+                }
+            }
             // A tenant dropped between the two queries fails the second one:
-            // list again and retry once.
-            let rows = match C::DB::history_names(conn, &schemas) {
+            // list the unread ones again and retry once.
+            let rows = match C::DB::history_names(conn, &unread) {
                 Ok(rows) => rows,
                 Err(_) => {
-                    schemas = C::DB::tenant_schemas(conn, only)
+                    unread = C::DB::tenant_schemas(conn, Some(&unread))
                         .map_err(fleet_error("list the tenant schemas"))?
                         .unwrap_or_default();
-                    C::DB::history_names(conn, &schemas)
+                    C::DB::history_names(conn, &unread)
                         .map_err(fleet_error("read the migration histories"))?
                 }
             };
-            for s in &schemas {
+            for s in &unread {
                 out.insert(s.clone(), Vec::new());
             }
             for (schema, name, checksum) in rows {
@@ -259,17 +293,60 @@ fn histories<C: RunnerConnection>(
 }
 
 /// The status of `schemas` (or of every tenant) against `migrations`.
+///
+/// On PostgreSQL the number of queries does not grow with the tenants: one
+/// catalog query reads every tenant with the digest of its history, which
+/// ryx keeps as the comment of the tenant's `ryx_migrations` table and sets
+/// with every change it makes to the history. A tenant whose digest says it
+/// has applied exactly the first migrations of `migrations` (by name, with
+/// their current checksums) is not read further; the history tables of the
+/// others (no comment, as on tenants made by ryx before it kept digests,
+/// unknown rows, changed checksums, ..) are read, in one `UNION ALL` per 500
+/// tenants.
+///
+/// A history edited by hand (a row deleted or added with SQL) leaves the
+/// digest behind, and such a tenant would still be reported as the digest
+/// says. After such an edit, clear the digest (`COMMENT ON TABLE
+/// "tenant".ryx_migrations IS NULL`; the next migration of the tenant sets it
+/// again), or use [`verified_status`], which reads every history table.
 pub fn status<C: RunnerConnection>(
     conn: &mut C,
     schemas: Option<&[String]>,
     migrations: &[MigrationFile],
+) -> Result<Vec<TenantStatus>, Error> {
+    let known = Prefixes::new(
+        migrations
+            .iter()
+            .map(|m| (m.name.clone(), m.checksum()))
+            .collect(),
+    );
+    status_with(conn, schemas, migrations, Some(&known))
+}
+
+/// As [`status`], reading every tenant's history table, whatever its digest
+/// says: for a history edited by hand, or to check the digests. Slower on
+/// large fleets (on PostgreSQL, one `UNION ALL` query per 500 tenants,
+/// which plans every tenant's table).
+pub fn verified_status<C: RunnerConnection>(
+    conn: &mut C,
+    schemas: Option<&[String]>,
+    migrations: &[MigrationFile],
+) -> Result<Vec<TenantStatus>, Error> {
+    status_with(conn, schemas, migrations, None)
+}
+
+fn status_with<C: RunnerConnection>(
+    conn: &mut C,
+    schemas: Option<&[String]>,
+    migrations: &[MigrationFile],
+    known: Option<&Prefixes>,
 ) -> Result<Vec<TenantStatus>, Error> {
     if let Some(list) = schemas {
         for s in list {
             ryx_dsl::SchemaName::new(s)?;
         }
     }
-    let found = histories(conn, schemas)?;
+    let found = histories(conn, schemas, known)?;
     // once, not once per tenant
     let names: Vec<String> = match schemas {
         Some(list) => list.to_vec(),
