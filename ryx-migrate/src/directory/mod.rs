@@ -31,15 +31,13 @@
 //! ```
 //!
 //! ```no_run
-//! use diesel::PgConnection;
-//! use ryx::directory::Directory;
-//! use ryx::prelude::*;
-//!
-//! ryx::ryx_table! { posts (id) { id -> Int8, title -> Varchar, } }
+//! use diesel::{PgConnection, RunQueryDsl};
+//! use ryx_migrate::directory::Directory; // ryx::directory::Directory
 //!
 //! let directory = Directory::<PgConnection>::load("ryx.toml")?;
 //! let mut conn = directory.get("acme")?; // a connection to acme's server
-//! let titles: Vec<String> = posts::table.in_schema("acme").select(posts::title).load(&mut conn)?;
+//! // scope statements as on one server: posts::table.in_schema("acme")..
+//! diesel::sql_query(r#"SELECT count(*) FROM "acme"."posts""#).execute(&mut conn)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
