@@ -9,8 +9,9 @@ use crate::backend::history::{history_table, HistoryRow, HISTORY_TABLE};
 use crate::backend::kind::Backend;
 use crate::backend::migration_backend::Preflight;
 
-/// [`MigrationBackend::preflight`] in two round trips: the schema's relations
-/// (and whether its history table exists), then its history (or nothing).
+/// [`MigrationBackend::preflight`](crate::backend::MigrationBackend::preflight)
+/// in two round trips: the schema's relations (and whether its history table
+/// exists), then its history (or nothing).
 /// Each also returns `transaction_timestamp()`: as in
 /// `untracked_transaction_open`, two statements outside a transaction block
 /// are two transactions started at different times, inside one they share
