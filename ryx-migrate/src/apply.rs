@@ -6,8 +6,15 @@ use diesel::connection::{Connection, LoadConnection};
 
 use crate::backend::{self, Backend, HistoryRow, MigrationBackend, TxError};
 use crate::error::Error;
-use crate::report::{Applied, Planned, Report};
+use crate::report::{Applied, Report};
 use crate::source::MigrationFile;
+
+mod refuse;
+mod script;
+
+use self::refuse::refuse_open_transaction_known;
+pub(crate) use self::refuse::{refuse_foreign_schema, refuse_open_transaction};
+pub(crate) use self::script::{planned, planned_run};
 
 /// The bounds every runner method puts on a connection: a diesel connection
 /// of a backend ryx migrates.
@@ -122,105 +129,6 @@ fn checksum_matches(step: &Step, recorded: &str) -> bool {
     }
 }
 
-/// Refuses to go on when a transaction is open on the connection and this run
-/// cannot leave it intact, or when a step needs session state the connection
-/// cannot keep (a transaction pooler); called before anything is changed. `non_transactional`
-/// is the first `run_in_transaction = false` step the run would send, if any.
-///
-/// - A transaction diesel does not track (raw `BEGIN`): ryx's own `BEGIN` ..
-///   `COMMIT` would commit it, on every backend.
-/// - A diesel transaction (`conn.transaction(..)`, a test transaction): on
-///   PostgreSQL ryx's transaction nests as a savepoint, which is fine unless a
-///   step must run outside any transaction block; MySQL commits DDL
-///   implicitly (the caller's writes would be committed and its savepoints
-///   lost); SQLite cannot open `BEGIN IMMEDIATE` inside it.
-pub(crate) fn refuse_open_transaction<C: RunnerConnection>(
-    conn: &mut C,
-    schema: &str,
-    non_transactional: Option<&Step>,
-) -> Result<(), Error> {
-    refuse_open_transaction_known(conn, schema, non_transactional, None)
-}
-
-/// [`refuse_open_transaction`], with the answer to "is a transaction diesel
-/// does not track open?" when a [`Preflight`](crate::backend::Preflight)
-/// already knows it (otherwise it is asked).
-fn refuse_open_transaction_known<C: RunnerConnection>(
-    conn: &mut C,
-    schema: &str,
-    non_transactional: Option<&Step>,
-    untracked_open: Option<bool>,
-) -> Result<(), Error> {
-    if let Some(step) = non_transactional {
-        if ryx_pool::behind_transaction_pooler(conn) {
-            return Err(Error::NeedsSessionState {
-                schema: schema.to_owned(),
-                migration: step.name.clone(),
-            });
-        }
-    }
-    let check = || db_error(schema, "check the connection's transaction state");
-    let reason = if backend::diesel_transaction_open(conn).map_err(check())? {
-        match (C::DB::KIND, non_transactional) {
-            (Backend::PostgreSQL, None) => return Ok(()),
-            (Backend::PostgreSQL, Some(step)) => format!(
-                "migration `{}` has `run_in_transaction = false` (such as `CREATE INDEX \
-                 CONCURRENTLY`), which cannot run inside a transaction block",
-                step.name
-            ),
-            (Backend::MySQL, _) => "MySQL commits DDL implicitly, which would commit the \
-                                    caller's transaction and drop its savepoints"
-                .to_owned(),
-            (Backend::SQLite, _) => {
-                "SQLite cannot open ryx's `BEGIN IMMEDIATE` inside another transaction".to_owned()
-            }
-        }
-    } else if match untracked_open {
-        Some(open) => open,
-        None => C::DB::untracked_transaction_open(conn).map_err(check())?,
-    } {
-        "a transaction was begun with raw SQL (`BEGIN`), which diesel does not track, \
-         so ryx's own transaction would commit it"
-            .to_owned()
-    } else {
-        return Ok(());
-    };
-    Err(Error::InTransaction {
-        schema: schema.to_owned(),
-        reason,
-    })
-}
-
-/// Refuses to migrate a schema that holds relations (tables, views,
-/// sequences, ..) but no `ryx_migrations`
-/// table (one ryx did not make, or not yet a tenant): migrating it would make
-/// it a tenant, which `drop_tenant` may then drop with everything in it.
-/// `tables` are the schema's relations (see
-/// [`MigrationBackend::schema_relations`]). `public` (a runner's default
-/// schema, never dropped as a tenant) and backends without schemas are not
-/// refused; `information_schema`, PostgreSQL's own, is
-/// [`Error::ReservedSchema`].
-pub(crate) fn refuse_foreign_schema<DB: MigrationBackend>(
-    schema: &str,
-    tables: &[String],
-) -> Result<(), Error> {
-    if DB::KIND.has_schemas() && schema == "information_schema" {
-        return Err(Error::ReservedSchema {
-            schema: schema.to_owned(),
-        });
-    }
-    if DB::KIND.has_schemas()
-        && schema != "public"
-        && !tables.is_empty()
-        && !tables.iter().any(|t| t == crate::HISTORY_TABLE)
-    {
-        return Err(Error::NotATenant {
-            schema: schema.to_owned(),
-        });
-    }
-    Ok(())
-}
-
 /// Options shared by the runners.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ApplyOptions<'a> {
@@ -276,82 +184,6 @@ pub(crate) fn pending<'s>(
         }
     }
     Ok(out)
-}
-
-/// The statements a step sends on its own, as a dry run shows them: its
-/// statements inside the transaction and lock [`MigrationBackend::locked`]
-/// sends around them.
-pub(crate) fn planned<DB: MigrationBackend>(
-    schema: &str,
-    shared: &[String],
-    step: &Step,
-) -> Planned {
-    let (mut before, after) = DB::locked_script(schema, step.run_in_transaction);
-    if !step.run_in_transaction {
-        before.insert(
-            0,
-            "-- run_in_transaction = false: runs outside a transaction".to_owned(),
-        );
-    }
-    Planned {
-        before,
-        after,
-        ..statements::<DB>(schema, shared, step)
-    }
-}
-
-/// The steps of a run, as a dry run shows them: each in its own locked
-/// transaction, or, with `one_transaction` (the model runner, an atomic file
-/// run), all in one, opened by the first step's `before` and ended by the
-/// last one's `after`. An atomic run with a `run_in_transaction = false`
-/// step (which the run refuses) is shown step by step.
-pub(crate) fn planned_run<'s, DB: MigrationBackend>(
-    schema: &str,
-    shared: &[String],
-    steps: impl IntoIterator<Item = &'s Step>,
-    one_transaction: bool,
-) -> Vec<Planned> {
-    let steps: Vec<&Step> = steps.into_iter().collect();
-    if !one_transaction || steps.iter().any(|s| !s.run_in_transaction) {
-        return steps
-            .into_iter()
-            .map(|s| planned::<DB>(schema, shared, s))
-            .collect();
-    }
-    let mut out: Vec<Planned> = steps
-        .into_iter()
-        .map(|s| statements::<DB>(schema, shared, s))
-        .collect();
-    let (before, after) = DB::locked_script(schema, true);
-    if let Some(first) = out.first_mut() {
-        first.before = before;
-    }
-    if let Some(last) = out.last_mut() {
-        last.after = after;
-    }
-    out
-}
-
-/// A step's own statements, scoped to `schema`, without transaction or lock.
-fn statements<DB: MigrationBackend>(schema: &str, shared: &[String], step: &Step) -> Planned {
-    let mut sql = Vec::with_capacity(step.up.len() + 2);
-    let scoped = step.scoped && DB::KIND.has_schemas();
-    let path = search_path_value(DB::KIND, schema, shared);
-    if scoped && step.run_in_transaction {
-        sql.push(format!("SET LOCAL search_path TO {path}"));
-    } else if scoped {
-        sql.push(format!("SET search_path TO {path}"));
-    }
-    sql.extend(step.up.iter().cloned());
-    if scoped && !step.run_in_transaction {
-        sql.push("-- then the session's previous search_path is restored".to_owned());
-    }
-    Planned {
-        name: step.name.clone(),
-        sql,
-        before: Vec::new(),
-        after: Vec::new(),
-    }
 }
 
 /// Sends `sql` for `step`, with unqualified names resolving in `schema` when

@@ -10,7 +10,8 @@
 //! - `digest.rs`: the digest of a history, kept as its table's comment on
 //!   PostgreSQL, which lets the fleet's status skip reading current tenants.
 //! - `catalog.rs`: rows read from the live catalog.
-//! - `postgres.rs`, `mysql.rs`, `sqlite.rs`: one `MigrationBackend` impl each,
+//! - `postgres.rs` (and `postgres/preflight.rs`, its reads before a
+//!   migration's transaction), `mysql.rs`, `sqlite.rs`: one `MigrationBackend` impl each,
 //!   behind its cargo feature.
 //!
 //! An identifier reaches SQL only through [`Backend::quote`] or
