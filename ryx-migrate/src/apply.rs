@@ -14,7 +14,9 @@ mod script;
 
 use self::refuse::refuse_open_transaction_known;
 pub(crate) use self::refuse::{refuse_foreign_schema, refuse_open_transaction};
-pub(crate) use self::script::{planned, planned_run};
+#[cfg(feature = "cli")]
+pub(crate) use self::script::planned;
+pub(crate) use self::script::planned_run;
 
 /// The bounds every runner method puts on a connection: a diesel connection
 /// of a backend ryx migrates.
