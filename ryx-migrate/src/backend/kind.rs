@@ -32,6 +32,21 @@ impl Backend {
         }
     }
 
+    /// The backend a database URL names, as ryx reads URLs: `postgres://`
+    /// or `postgresql://`, `mysql://`, `sqlite://PATH` or a plain file path
+    /// (SQLite); `None` for another `scheme://`.
+    pub(crate) fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::PostgreSQL)
+        } else if url.starts_with("mysql://") {
+            Some(Backend::MySQL)
+        } else if url.starts_with("sqlite://") || !url.contains("://") {
+            Some(Backend::SQLite)
+        } else {
+            None
+        }
+    }
+
     /// `"schema"."name"` on PostgreSQL when a schema is given, else `"name"`.
     pub fn qualify(self, schema: Option<&str>, name: &str) -> String {
         match schema {

@@ -36,3 +36,5 @@ pub use self::kind::Backend;
 pub use self::migration_backend::MigrationBackend;
 pub(crate) use self::migration_backend::Preflight;
 pub(crate) use self::migration_backend::{diesel_transaction_open, TxError};
+#[cfg(feature = "postgres")]
+pub(crate) use self::postgres::{retry_pause, session_unlock, try_session_lock, try_xact_lock};

@@ -494,16 +494,22 @@ where
     C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
 {
     let mut pause = retry_pause(None);
-    loop {
-        let attempt: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_lock($1) AS got")
-            .bind::<BigInt, _>(key)
-            .get_result(conn)?;
-        if attempt.got {
-            return Ok(());
-        }
+    while !try_session_lock(conn, key)? {
         std::thread::sleep(pause);
         pause = retry_pause(Some(pause));
     }
+    Ok(())
+}
+
+/// Takes the session-level advisory lock `key` if it is free.
+pub(crate) fn try_session_lock<C>(conn: &mut C, key: i64) -> QueryResult<bool>
+where
+    C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
+{
+    let attempt: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_lock($1) AS got")
+        .bind::<BigInt, _>(key)
+        .get_result(conn)?;
+    Ok(attempt.got)
 }
 
 /// The answer of a `pg_try_advisory_*lock` call.
@@ -514,7 +520,7 @@ struct Got {
 }
 
 /// Takes the transaction-level advisory lock `key` if it is free.
-fn try_xact_lock<C>(conn: &mut C, key: i64) -> QueryResult<bool>
+pub(crate) fn try_xact_lock<C>(conn: &mut C, key: i64) -> QueryResult<bool>
 where
     C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
 {
@@ -534,7 +540,7 @@ where
 /// runner and the holder would wait for each other, and PostgreSQL would fail
 /// one of them with "deadlock detected". Between attempts a runner holds
 /// nothing.
-fn retry_pause(previous: Option<std::time::Duration>) -> std::time::Duration {
+pub(crate) fn retry_pause(previous: Option<std::time::Duration>) -> std::time::Duration {
     match previous {
         None => std::time::Duration::from_millis(2),
         Some(pause) => (pause * 2).min(std::time::Duration::from_millis(100)),
@@ -550,7 +556,7 @@ fn transaction_depth<C: Connection>(conn: &mut C) -> QueryResult<Option<u32>> {
 }
 
 /// Releases the session-level advisory lock `key`.
-fn session_unlock<C>(conn: &mut C, key: i64) -> QueryResult<()>
+pub(crate) fn session_unlock<C>(conn: &mut C, key: i64) -> QueryResult<()>
 where
     C: Connection<Backend = diesel::pg::Pg> + LoadConnection,
 {

@@ -58,23 +58,23 @@ pub(super) fn parse_url(url: Option<&str>) -> Result<Target, Failure> {
         backend,
         url: url.to_owned(),
     };
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(target(Backend::PostgreSQL, url))
-    } else if url.starts_with("mysql://") {
-        Ok(target(Backend::MySQL, url))
-    } else if let Some(path) = url.strip_prefix("sqlite://") {
-        if path.is_empty() {
-            return Err(Failure::usage(
-                "sqlite:// needs a file path, e.g. sqlite://app.db",
-            ));
+    match Backend::of_url(url) {
+        Some(Backend::SQLite) => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if path.is_empty() {
+                return Err(Failure::usage(
+                    "sqlite:// needs a file path, e.g. sqlite://app.db",
+                ));
+            }
+            Ok(target(Backend::SQLite, path))
         }
-        Ok(target(Backend::SQLite, path))
-    } else if let Some((scheme, _)) = url.split_once("://") {
-        Err(Failure::usage(format!(
-            "unsupported database URL scheme `{scheme}://`: use postgres://, mysql:// or sqlite://PATH"
-        )))
-    } else {
-        Ok(target(Backend::SQLite, url))
+        Some(backend) => Ok(target(backend, url)),
+        None => {
+            let scheme = url.split_once("://").map_or(url, |(scheme, _)| scheme);
+            Err(Failure::usage(format!(
+                "unsupported database URL scheme `{scheme}://`: use postgres://, mysql:// or sqlite://PATH"
+            )))
+        }
     }
 }
 

@@ -101,38 +101,45 @@ where
         T: Send,
         F: Fn(&Pool<ConnectionManager<C>>, &[String]) -> Result<T, Error> + Sync,
     {
-        let routed = match schemas {
-            Some(list) => Some(self.route(list)?),
-            None => None,
+        // each server with the tenants named for it, or `None`: find them there
+        let work: Vec<(String, Option<Vec<String>>)> = match schemas {
+            Some(list) => self
+                .route(list)?
+                .into_iter()
+                .map(|(server, named)| (server, Some(named)))
+                .collect(),
+            None => self
+                .config
+                .servers
+                .keys()
+                .map(|s| (s.clone(), None))
+                .collect(),
         };
-        let servers: Vec<&str> = self.config.servers.keys().map(String::as_str).collect();
+        let f = &f;
         let runs = std::thread::scope(|scope| {
-            let handles: Vec<_> = servers
-                .iter()
-                .filter(|s| routed.as_ref().is_none_or(|r| r.contains_key(**s)))
-                .map(|&server| {
-                    let routed = &routed;
-                    let f = &f;
+            let handles: Vec<_> = work
+                .into_iter()
+                .map(|(server, named)| {
                     scope.spawn(move || {
-                        let expected = match routed {
-                            Some(r) => r.get(server).cloned().unwrap_or_default(),
-                            None => self.listed_on(server),
+                        let (expected, found) = match named {
+                            Some(named) => (named.clone(), Ok((named, Vec::new()))),
+                            None => (
+                                self.listed_on(&server),
+                                self.server_tenants(&server)
+                                    .map(|found| (found.tenants, found.elsewhere)),
+                            ),
                         };
-                        let mut elsewhere = Vec::new();
-                        let result = (|| {
-                            let targets = match routed {
-                                Some(r) => r.get(server).cloned().unwrap_or_default(),
-                                None => {
-                                    let found = self.server_tenants(server)?;
-                                    elsewhere = found.elsewhere;
-                                    found.tenants
-                                }
-                            };
-                            let pool = self.pool(server).map_err(directory_error)?;
-                            f(pool, &targets)
-                        })();
+                        let (result, elsewhere) = match found {
+                            Ok((targets, elsewhere)) => (
+                                self.pool(&server)
+                                    .map_err(directory_error)
+                                    .and_then(|pool| f(pool, &targets)),
+                                elsewhere,
+                            ),
+                            Err(e) => (Err(e), Vec::new()),
+                        };
                         ServerRun {
-                            server: server.to_owned(),
+                            server,
                             result,
                             elsewhere,
                             expected,

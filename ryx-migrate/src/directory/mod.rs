@@ -105,7 +105,7 @@ where
         let config = DirectoryConfig::parse(text, origin, |var| std::env::var(var).ok())?;
         let backend = <C::Backend as MigrationBackend>::KIND;
         for server in config.servers.values() {
-            if !url_is_for(backend, server.url()) {
+            if Backend::of_url(server.url()) != Some(backend) {
                 return Err(DirectoryError::WrongBackend {
                     server: server.name().to_owned(),
                     origin: origin.to_owned(),
@@ -227,16 +227,5 @@ impl<C: PoolBackend> std::fmt::Debug for Directory<C> {
             .field("tenants", &self.config.tenants)
             .field("rules", &self.config.rules)
             .finish()
-    }
-}
-
-/// Whether `url` is a URL of `backend`, as the `ryx` command line reads URLs.
-fn url_is_for(backend: Backend, url: &str) -> bool {
-    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
-    let mysql = url.starts_with("mysql://");
-    match backend {
-        Backend::PostgreSQL => postgres,
-        Backend::MySQL => mysql,
-        Backend::SQLite => !postgres && !mysql,
     }
 }

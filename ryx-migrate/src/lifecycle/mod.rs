@@ -40,7 +40,7 @@ mod transfer;
 
 use std::time::Duration;
 
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
 pub use self::clone::{clone_tenant, CloneOptions, CloneReport};
@@ -49,7 +49,7 @@ pub use self::sizes::{tenant_sizes, tenant_sizes_exact, TenantSize};
 pub(crate) use self::transfer::{copy_plan, is_tenant, schema_exists};
 
 use crate::apply::{refuse_open_transaction, RunnerConnection};
-use crate::backend::{diesel_transaction_open, Backend, MigrationBackend, TxError};
+use crate::backend::{diesel_transaction_open, try_xact_lock, Backend, MigrationBackend, TxError};
 use crate::error::Error;
 
 /// The one quoting function of PostgreSQL identifiers.
@@ -145,7 +145,7 @@ where
         loop {
             let done = conn.transaction(|conn| -> Result<Option<T>, TxError> {
                 for key in keys {
-                    if !try_lock(conn, key)? {
+                    if !try_xact_lock(conn, key)? {
                         return Ok(None);
                     }
                 }
@@ -169,22 +169,6 @@ where
             source,
         },
     })
-}
-
-/// `pg_try_advisory_xact_lock(key)`.
-fn try_lock<C>(conn: &mut C, key: i64) -> diesel::QueryResult<bool>
-where
-    C: RunnerConnection<DB = diesel::pg::Pg>,
-{
-    #[derive(QueryableByName)]
-    struct Got {
-        #[diesel(sql_type = Bool)]
-        got: bool,
-    }
-    let got: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_xact_lock($1) AS got")
-        .bind::<BigInt, _>(key)
-        .get_result(conn)?;
-    Ok(got.got)
 }
 
 /// `SET LOCAL jit = off`: catalog queries over a database of thousands of

@@ -350,20 +350,17 @@ impl Mover<'_> {
         D: RunnerConnection<DB = Pg>,
     {
         let tenant = self.tenant;
-        if !crate::lifecycle::is_tenant(source, tenant).map_err(tx_step("look for the tenant"))? {
+        if !crate::lifecycle::is_tenant(source, tenant)
+            .map_err(tx_step(tenant, "look for the tenant"))?
+        {
             return Err(Step::Move(MoveError::NotATenant {
                 tenant: tenant.to_owned(),
                 server: self.from.name().to_owned(),
             }));
         }
         let lock_ms = self.options.lock_timeout.as_millis();
-        let plan = crate::lifecycle::copy_plan(source, tenant).map_err(|e| match e {
-            TxError::Ryx(e) => Step::Move(MoveError::CannotCopy {
-                tenant: tenant.to_owned(),
-                source: Box::new(e),
-            }),
-            TxError::Db(e) => Step::Db("read the tenant's catalog", e),
-        })?;
+        let plan = crate::lifecycle::copy_plan(source, tenant)
+            .map_err(tx_step(tenant, "read the tenant's catalog"))?;
         if !plan.tables.is_empty() {
             let list: Vec<String> = plan
                 .tables
@@ -401,7 +398,7 @@ impl Mover<'_> {
                 }));
             }
             if crate::lifecycle::schema_exists(dest, tenant)
-                .map_err(tx_step("look for the schema"))?
+                .map_err(tx_step(tenant, "look for the schema"))?
             {
                 return Err(Step::Move(MoveError::TargetExists {
                     tenant: tenant.to_owned(),
@@ -497,19 +494,8 @@ impl Mover<'_> {
 }
 
 /// `pg_try_advisory_xact_lock` on the runners' key for `schema`.
-fn try_lock<C: LoadConnection<Backend = Pg>>(
-    conn: &mut C,
-    schema: &str,
-) -> diesel::QueryResult<bool> {
-    #[derive(QueryableByName)]
-    struct Got {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        got: bool,
-    }
-    let got: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_xact_lock($1) AS got")
-        .bind::<BigInt, _>(crate::checksum::advisory_lock_key(schema))
-        .get_result(conn)?;
-    Ok(got.got)
+fn try_lock<C: RunnerConnection<DB = Pg>>(conn: &mut C, schema: &str) -> diesel::QueryResult<bool> {
+    crate::backend::try_xact_lock(conn, crate::checksum::advisory_lock_key(schema))
 }
 
 fn count_rows<C: LoadConnection<Backend = Pg>>(
@@ -556,10 +542,10 @@ fn sequence_values<C: LoadConnection<Backend = Pg>>(
 }
 
 /// A [`TxError`] of a step.
-fn tx_step(step: &'static str) -> impl Fn(TxError) -> Step {
+fn tx_step<'a>(tenant: &'a str, step: &'static str) -> impl Fn(TxError) -> Step + 'a {
     move |e| match e {
         TxError::Ryx(e) => Step::Move(MoveError::CannotCopy {
-            tenant: String::new(),
+            tenant: tenant.to_owned(),
             source: Box::new(e),
         }),
         TxError::Db(e) => Step::Db(step, e),

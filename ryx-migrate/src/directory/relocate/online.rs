@@ -25,7 +25,6 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 use super::{try_lock, Context, MoveError, Mover, Step, PG};
 use crate::apply::RunnerConnection;
-use crate::backend::TxError;
 
 /// How often the catch-up is checked.
 const POLL: Duration = Duration::from_millis(50);
@@ -205,38 +204,30 @@ where
     }
 }
 
-/// A session-level advisory lock on the runners' key, polled.
+/// A session-level advisory lock on the runners' key, polled as the
+/// runners poll (see [`crate::backend::retry_pause`]) for at most `timeout`.
 fn session_lock<C>(conn: &mut C, schema: &str, timeout: Duration) -> diesel::QueryResult<bool>
 where
     C: RunnerConnection<DB = Pg>,
 {
-    #[derive(QueryableByName)]
-    struct Got {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        got: bool,
-    }
+    let key = crate::checksum::advisory_lock_key(schema);
     let started = Instant::now();
-    loop {
-        let got: Got = diesel::sql_query("SELECT pg_catalog.pg_try_advisory_lock($1) AS got")
-            .bind::<BigInt, _>(crate::checksum::advisory_lock_key(schema))
-            .get_result(conn)?;
-        if got.got {
-            return Ok(true);
-        }
+    let mut pause = crate::backend::retry_pause(None);
+    while !crate::backend::try_session_lock(conn, key)? {
         if started.elapsed() > timeout {
             return Ok(false);
         }
-        std::thread::sleep(POLL);
+        std::thread::sleep(pause);
+        pause = crate::backend::retry_pause(Some(pause));
     }
+    Ok(true)
 }
 
 fn session_unlock<C>(conn: &mut C, schema: &str)
 where
     C: RunnerConnection<DB = Pg>,
 {
-    let _ = diesel::sql_query("SELECT pg_catalog.pg_advisory_unlock($1)")
-        .bind::<BigInt, _>(crate::checksum::advisory_lock_key(schema))
-        .execute(conn);
+    let _ = crate::backend::session_unlock(conn, crate::checksum::advisory_lock_key(schema));
 }
 
 impl Mover<'_> {
@@ -308,26 +299,21 @@ impl Mover<'_> {
         let plan = source
             .transaction::<_, Step, _>(|source| {
                 if !crate::lifecycle::is_tenant(source, tenant)
-                    .map_err(super::tx_step("look for the tenant"))?
+                    .map_err(super::tx_step(tenant, "look for the tenant"))?
                 {
                     return Err(Step::Move(MoveError::NotATenant {
                         tenant: tenant.to_owned(),
                         server: self.from.name().to_owned(),
                     }));
                 }
-                crate::lifecycle::copy_plan(source, tenant).map_err(|e| match e {
-                    TxError::Ryx(e) => Step::Move(MoveError::CannotCopy {
-                        tenant: tenant.to_owned(),
-                        source: Box::new(e),
-                    }),
-                    TxError::Db(e) => Step::Db("read the tenant's catalog", e),
-                })
+                crate::lifecycle::copy_plan(source, tenant)
+                    .map_err(super::tx_step(tenant, "read the tenant's catalog"))
             })
             .map_err(&on_source)?;
         let tables: Vec<String> = plan.tables.iter().map(|(t, _)| t.clone()).collect();
         dest.transaction::<_, Step, _>(|dest| {
             if crate::lifecycle::schema_exists(dest, tenant)
-                .map_err(super::tx_step("look for the schema"))?
+                .map_err(super::tx_step(tenant, "look for the schema"))?
             {
                 return Err(Step::Move(MoveError::TargetExists {
                     tenant: tenant.to_owned(),
