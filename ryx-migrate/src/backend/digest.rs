@@ -50,13 +50,7 @@ fn feed(hasher: &mut Sha256, name: &str, checksum: &str) {
 }
 
 fn finish(hasher: Sha256) -> String {
-    let mut out = String::with_capacity(PREFIX.len() + 64);
-    out.push_str(PREFIX);
-    for byte in hasher.finalize() {
-        out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(byte & 0x0f), 16).unwrap_or('0'));
-    }
-    out
+    format!("{PREFIX}{}", crate::checksum::hex(&hasher.finalize()))
 }
 
 /// The statement that sets (`Some`) or clears (`None`) the digest of

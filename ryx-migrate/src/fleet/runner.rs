@@ -271,12 +271,7 @@ impl<'a> FleetRunner<'a> {
         M: ManageConnection,
         PooledConnection<M>: RunnerConnection,
     {
-        let on_done = |r: &TenantResult| {
-            if let Some(f) = &self.on_done {
-                f(r)
-            }
-        };
-        migrate_fleet(pool, &self.schemas, &self.migrations, self, &on_done)
+        self.run_schemas(pool, &self.schemas)
     }
 
     /// As [`run`](Self::run), over `schemas` instead of those set with
@@ -463,7 +458,9 @@ where
             });
         }
     });
-    done.into_inner().unwrap_or_default()
+    // a worker that panicked still leaves the others' results
+    done.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -7,13 +7,6 @@ use diesel::pg::Pg;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
-/// Whether a schema of that name exists.
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = Bool)]
-    found: bool,
-}
-
 /// One table's name.
 #[derive(QueryableByName)]
 struct TableName {
@@ -110,19 +103,6 @@ pub(super) struct Catalog {
     pub(super) columns: Vec<ColumnRow>,
     pub(super) constraints: Vec<ConstraintRow>,
     pub(super) indexes: Vec<IndexRow>,
-}
-
-/// Whether `schema` exists.
-pub(super) fn schema_exists<C>(conn: &mut C, schema: &str) -> QueryResult<bool>
-where
-    C: Connection<Backend = Pg> + LoadConnection,
-{
-    let row: Found = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS found",
-    )
-    .bind::<Text, _>(schema)
-    .get_result(conn)?;
-    Ok(row.found)
 }
 
 /// Reads the catalog of `schema`.

@@ -153,8 +153,8 @@ where
     C: Connection<Backend = Pg> + LoadConnection,
 {
     ryx_dsl::SchemaName::new(schema).map_err(Error::from)?;
-    let exists =
-        catalog::schema_exists(conn, schema).map_err(db_error(schema, "look the schema up"))?;
+    let exists = <Pg as crate::backend::MigrationBackend>::schema_exists(conn, schema)
+        .map_err(db_error(schema, "look the schema up"))?;
     if !exists {
         return Err(PrintSchemaError::NoSchema {
             schema: schema.to_owned(),

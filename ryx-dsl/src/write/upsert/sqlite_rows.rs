@@ -151,15 +151,19 @@ where
     V: InsertValues<Sqlite, Tab>,
 {
     let refuse = |e| Err(diesel::result::Error::QueryBuilderError(Box::new(e)));
-    let mut names = rows.iter().map(|row| column_list::<V, Tab>(&row.values));
-    let Some(first) = names.next().transpose()? else {
+    let [first, rest @ ..] = rows else {
         return Ok(());
     };
-    for (i, columns) in names.enumerate() {
-        let columns = columns?;
-        if first.is_empty() {
-            return refuse(BatchRowsError::NoColumns);
-        }
+    if rest.is_empty() {
+        // one row: nothing to compare, and no column at all is DEFAULT VALUES
+        return Ok(());
+    }
+    let first = column_list::<V, Tab>(&first.values)?;
+    if first.is_empty() {
+        return refuse(BatchRowsError::NoColumns);
+    }
+    for (i, row) in rest.iter().enumerate() {
+        let columns = column_list::<V, Tab>(&row.values)?;
         if columns != first {
             return refuse(BatchRowsError::DifferentColumns {
                 row: i + 2,

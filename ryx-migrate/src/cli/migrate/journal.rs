@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -134,7 +134,7 @@ impl Location {
                     .map(|home| home.join(".local").join("state"))
             })?;
         let digest = Sha256::digest(format!("{}\n{}", id.url, id.dir).as_bytes());
-        let key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let key = crate::checksum::hex(&digest[..8]);
         Some(Location {
             path: state.join("ryx").join("runs").join(format!("{key}.json")),
             explicit: false,
@@ -254,7 +254,6 @@ fn entry(t: &TenantResult) -> Entry {
 /// Replaces the file at `path` by `report`: written to a temporary file
 /// beside it (a name of this process's own), then renamed over it.
 fn write_atomically(path: &Path, report: &RunReport) -> std::io::Result<()> {
-    static N: AtomicU32 = AtomicU32::new(0);
     let mut json = serde_json::to_vec_pretty(report)?;
     json.push(b'\n');
     let dir = path
@@ -262,28 +261,11 @@ fn write_atomically(path: &Path, report: &RunReport) -> std::io::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| {
-            f.write_all(&json)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    // a temporary file beside it (removed if anything fails), then a rename
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(&json)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
 /// Refuses to replace anything but a run report (any format): a path
