@@ -375,3 +375,36 @@ fn ryx_migrate_lock_key(url: &str, schema: &str) -> i64 {
         .parse()
         .unwrap()
 }
+
+#[test]
+fn a_move_that_fails_on_the_target_leaves_everything_as_it_was() {
+    let s = setup(50);
+    let path = s.directory_path();
+    let before = std::fs::read_to_string(&path).unwrap();
+    let t = &s.tenant;
+    // a column whose type exists on the old server only: the target cannot create the table
+    let domain = unique("ryx_only_here");
+    let mut first = PgConnection::establish(&s.first.url()).unwrap();
+    first
+        .batch_execute(&format!(
+            "CREATE DOMAIN public.\"{domain}\" AS INT CHECK (VALUE >= 0);
+             ALTER TABLE \"{t}\".authors ADD COLUMN rank public.\"{domain}\""
+        ))
+        .unwrap();
+    let e = move_tenant(&path, t, "second", MoveOptions::new())
+        .err()
+        .unwrap();
+    assert!(matches!(e, MoveError::Database { .. }), "{e:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert!(!schema_exists(&s.second.url(), t), "no copy on the target");
+    first
+        .batch_execute(&format!(
+            "INSERT INTO \"{t}\".authors (name) VALUES ('still writable')"
+        ))
+        .unwrap();
+    first
+        .batch_execute(&format!(
+            "ALTER TABLE \"{t}\".authors DROP COLUMN rank; DROP DOMAIN public.\"{domain}\""
+        ))
+        .unwrap();
+}

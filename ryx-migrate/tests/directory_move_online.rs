@@ -225,3 +225,63 @@ fn without_logical_replication_auto_moves_offline_and_required_refuses() {
     assert!(report.offline_reason.unwrap().contains("wal_level"));
     assert_eq!(contents(&new.url(), &tenant), contents(&old.url(), &tenant));
 }
+
+#[test]
+fn what_blocks_an_online_move_is_named_and_a_timed_out_copy_is_removed() {
+    let old = PgCluster::builder().wal_level_logical().start();
+    let new = PgDb::new();
+    let (tenant, dir) = tenant_on(&old.url(), &new.url(), 100);
+    let path = dir.path().join("ryx.toml");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let mut conn = PgConnection::establish(&old.url()).unwrap();
+    // a table without a primary key, then a materialized view
+    conn.batch_execute(&format!("CREATE TABLE \"{tenant}\".audit (at TIMESTAMP)"))
+        .unwrap();
+    let e = move_tenant(
+        &path,
+        &tenant,
+        "new",
+        MoveOptions::new().online(Online::Required),
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("audit have no primary key"), "{e}");
+    conn.batch_execute(&format!(
+        "DROP TABLE \"{tenant}\".audit; CREATE MATERIALIZED VIEW \"{tenant}\".totals AS SELECT count(*) AS n FROM \"{tenant}\".posts"
+    ))
+    .unwrap();
+    let e = move_tenant(
+        &path,
+        &tenant,
+        "new",
+        MoveOptions::new().online(Online::Required),
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("materialized view(s) totals"), "{e}");
+    conn.batch_execute(&format!("DROP MATERIALIZED VIEW \"{tenant}\".totals"))
+        .unwrap();
+    // an initial copy that cannot finish in time: subscription, publication and copy removed
+    let e = move_tenant(
+        &path,
+        &tenant,
+        "new",
+        MoveOptions::new()
+            .online(Online::Required)
+            .copy_timeout(Duration::ZERO),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(e, MoveError::Timeout { .. }), "{e:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert_eq!(leftovers(&old.url()).0, 0);
+    assert_eq!(leftovers(&new.url()).1, 0);
+    let mut target = PgConnection::establish(&new.url()).unwrap();
+    assert!(target
+        .batch_execute(&format!("SELECT 1 FROM \"{tenant}\".posts"))
+        .is_err());
+    conn.batch_execute(&format!(
+        "INSERT INTO \"{tenant}\".authors (name) VALUES ('still writable')"
+    ))
+    .unwrap();
+}

@@ -30,6 +30,12 @@ struct Port {
 }
 
 #[derive(QueryableByName)]
+struct SearchPath {
+    #[diesel(sql_type = Text)]
+    path: String,
+}
+
+#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -116,6 +122,11 @@ fn each_tenant_reaches_its_own_server_only() {
     ] {
         let mut conn = directory.get(tenant).unwrap();
         assert_eq!(port_of(&mut conn), port, "{tenant}");
+        // each server's pool is ryx's: an empty search_path on every connection
+        let path: SearchPath = diesel::sql_query("SELECT current_setting('search_path') AS path")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(path.path, "\"\"", "{tenant}");
         let report = FileRunner::new()
             .migrations(migrations.clone())
             .schema(tenant)
